@@ -1,0 +1,141 @@
+"""Planning: read live state (GET only), compare it per kind with the desired state, order the plan.
+
+Knows no kind by name: it walks the registry in phase order.
+"""
+
+from __future__ import annotations
+
+import time
+
+from reconciler import ownership
+from reconciler.desired.model import DesiredRealm, DesiredState
+from reconciler.errors import NotFound
+from reconciler.keycloak.client import AdminClient, seg
+from reconciler.kinds import REGISTRY, Kind
+from reconciler.kinds.base import STATE_KEY, Context, LiveRealm, without_extensions
+from reconciler.plan import Action, Change, Plan, Unmanaged
+
+
+def read_live(api: AdminClient, desired: DesiredRealm, kinds: list[Kind] | None = None) -> LiveRealm:
+    """Read one realm's live objects of every kind (GET only). A missing realm reads as empty."""
+    kinds = kinds if kinds is not None else REGISTRY
+    try:
+        realm_rep = api.get(f"/{seg(desired.name)}")
+    except NotFound:
+        return LiveRealm(name=desired.name, exists=False)
+    live = LiveRealm(name=desired.name, exists=True, managed=ownership.parse(realm_rep))
+    live.index["realm"] = realm_rep
+    ctx = Context(api=api, realm=desired.name, desired=desired, live=live)
+    for kind in sorted(kinds, key=lambda k: k.phase):
+        live.objects[kind.name] = kind.read(ctx)
+    return live
+
+
+def diff_realm(api: AdminClient, desired: DesiredRealm, live: LiveRealm,
+               kinds: list[Kind] | None = None) -> tuple[list[Change], list[Unmanaged], dict[str, str | None]]:
+    """Changes, unmanaged objects and live fingerprints for one realm."""
+    kinds = kinds if kinds is not None else REGISTRY
+    ctx = Context(api=api, realm=desired.name, desired=desired, live=live)
+    changes: list[Change] = []
+    unmanaged: list[Unmanaged] = []
+    fingerprints: dict[str, str | None] = {}
+    for kind in sorted(kinds, key=lambda k: k.phase):
+        declared = kind.declared(desired)
+        live_objs = live.of(kind.name)
+        for key, spec in declared.items():
+            address = kind.address(desired.name, key)
+            current = live_objs.get(key)
+            fingerprints[address] = kind.fingerprint(current)
+            if spec.get(STATE_KEY) == "absent":
+                if current is not None:
+                    changes.append(_delete(kind, desired.name, key, current, "declared absent"))
+                continue
+            want = without_extensions(spec)
+            if current is None:
+                changes.append(Change(
+                    realm=desired.name, kind=kind.name, key=key, action=Action.CREATE, address=address,
+                    before=None, after=kind.redact(want), changed_paths=tuple(sorted(want)),
+                    reason="declared, not in Keycloak", phase=kind.phase))
+                continue
+            diffs = kind.compare(key, want, current, ctx)
+            if diffs:
+                changes.append(Change(
+                    realm=desired.name, kind=kind.name, key=key, action=Action.UPDATE, address=address,
+                    before=kind.redact(_nest({d.path: d.before for d in diffs})),
+                    after=kind.redact(_nest({d.path: d.after for d in diffs})),
+                    changed_paths=tuple(d.path for d in diffs),
+                    reason=kind.update_reason(key, diffs, current), phase=kind.phase,
+                    destroys=kind.destroys_on_update(key, diffs, current)))
+        if kind.collection is None:
+            continue
+        managed = live.managed.get(kind.collection, set())
+        for key, current in live_objs.items():
+            if key in declared or kind.is_builtin(key, current, desired.name):
+                continue
+            address = kind.address(desired.name, key)
+            policy = desired.policy
+            if key in managed and policy.prunes(kind.collection):
+                fingerprints[address] = kind.fingerprint(current)
+                changes.append(_delete(kind, desired.name, key, current,
+                                       f"managed by kcr, no longer declared, and policy.prune "
+                                       f"includes {kind.collection}"))
+            elif key not in managed and policy.prunes_unmanaged(kind.collection, key):
+                fingerprints[address] = kind.fingerprint(current)
+                changes.append(_delete(kind, desired.name, key, current,
+                                       f"not declared, and policy.pruneUnmanaged.{kind.collection} "
+                                       "names it"))
+            else:
+                unmanaged.append(Unmanaged(realm=desired.name, kind=kind.name, key=key, address=address))
+    return changes, unmanaged, fingerprints
+
+
+def _delete(kind: Kind, realm: str, key: str, live: dict[str, object], reason: str) -> Change:
+    return Change(realm=realm, kind=kind.name, key=key, action=Action.DELETE,
+                  address=kind.address(realm, key), before=kind.redact(_public(live)), after=None,
+                  reason=reason, phase=kind.phase, destroys=1)
+
+
+def _public(live: dict[str, object]) -> dict[str, object]:
+    return {k: v for k, v in live.items() if k != "id"}
+
+
+def _nest(flat: dict[str, object]) -> dict[str, object]:
+    """``{"attributes.a": 1}`` stays flat: paths are what reviewers read, so keep them verbatim."""
+    return dict(flat)
+
+
+def order_changes(changes: list[Change]) -> list[Change]:
+    """Creates and updates in phase order (kind order kept inside a phase), then deletes reversed."""
+    forward = sorted((c for c in changes if c.action is not Action.DELETE), key=lambda c: c.phase)
+    backward = [c for c in changes if c.action is Action.DELETE]
+    backward.reverse()
+    backward.sort(key=lambda c: -c.phase)
+    ordered = forward + backward
+    return [Change(**{**c.__dict__, "order": i}) for i, c in enumerate(ordered, start=1)]
+
+
+def make_plan(api: AdminClient, desired: DesiredState, *, realms: list[str] | None = None,
+              kinds: list[Kind] | None = None) -> tuple[Plan, dict[str, LiveRealm]]:
+    """The plan for ``desired`` against the server, and the live state it was computed from."""
+    started = time.monotonic()
+    before_requests = api.request_count
+    changes: list[Change] = []
+    unmanaged: list[Unmanaged] = []
+    fingerprints: dict[str, str | None] = {}
+    lives: dict[str, LiveRealm] = {}
+    names = [n for n in desired.realms if realms is None or n in realms]
+    for name in names:
+        realm = desired.realms[name]
+        live = read_live(api, realm, kinds)
+        lives[name] = live
+        c, u, f = diff_realm(api, realm, live, kinds)
+        changes.extend(c)
+        unmanaged.extend(u)
+        fingerprints.update(f)
+    plan = Plan(
+        changes=order_changes(changes), unmanaged=unmanaged, fingerprints=fingerprints,
+        desired_fingerprint=desired.fingerprint(), sources=list(desired.sources), realms=names,
+        stats={"requests": api.request_count - before_requests,
+               "seconds": round(time.monotonic() - started, 3)},
+    )
+    return plan, lives

@@ -1,0 +1,21 @@
+"""The registry of resource kinds, in one table. Adding a kind: one module, one line here."""
+
+from __future__ import annotations
+
+from reconciler.kinds.base import Context, Kind, LiveRealm
+from reconciler.kinds.realm import RealmKind
+
+# In phase order. Each kind module registers nothing itself: this table is the one list.
+REGISTRY: list[Kind] = [
+    RealmKind(),
+]
+
+
+def by_name(name: str) -> Kind:
+    for kind in REGISTRY:
+        if kind.name == name:
+            return kind
+    raise KeyError(name)
+
+
+__all__ = ["REGISTRY", "Context", "Kind", "LiveRealm", "by_name"]

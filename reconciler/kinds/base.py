@@ -1,0 +1,116 @@
+"""What a resource kind is: one module per kind reads its live objects, compares them with the
+declared ones, and knows how to create, update and delete them. The engine (``engine.py``) knows no
+kind by name; adding a kind means adding a module and registering it in ``kinds/__init__.py``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from abc import ABC, abstractmethod
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+from reconciler.compare import FieldDiff, Rules, diff_declared, redact
+from reconciler.desired.model import DesiredRealm
+from reconciler.keycloak.client import AdminClient
+
+Obj = dict[str, Any]
+
+# Extension keys of the language that are never sent to Keycloak.
+STATE_KEY = "state"  # state: absent  -> delete the object
+
+
+@dataclass
+class LiveRealm:
+    """Everything read from one realm, in the language's shape (plus ``id`` where Keycloak has one)."""
+
+    name: str
+    exists: bool
+    objects: dict[str, dict[str, Obj]] = field(default_factory=dict)  # kind -> key -> object
+    # collection ("clients", "groups", ...) -> keys that kcr recorded as managed (ownership record)
+    managed: dict[str, set[str]] = field(default_factory=dict)
+    # raw extras a kind wants to share with later kinds (ids by name, the realm-management client, ...)
+    index: dict[str, Any] = field(default_factory=dict)
+
+    def of(self, kind: str) -> dict[str, Obj]:
+        return self.objects.setdefault(kind, {})
+
+
+@dataclass
+class Context:
+    """What a kind gets to read or write one realm."""
+
+    api: AdminClient
+    realm: str
+    desired: DesiredRealm
+    live: LiveRealm
+
+
+class Kind(ABC):
+    """A resource kind. Keys are the object's name in its kind (clientId, group path, username, ...)."""
+
+    name: ClassVar[str]  # "client"; used in addresses and the registry
+    collection: ClassVar[str | None] = None  # policy/ownership collection ("clients"); None: no pruning
+    phase: ClassVar[int]  # apply order: lower first; deletes run in reverse
+    rules: ClassVar[Rules] = Rules()
+
+    # -- desired side ----------------------------------------------------------------------------
+    @abstractmethod
+    def declared(self, realm: DesiredRealm) -> dict[str, Obj]:
+        """The declared objects of this kind, key -> spec, in dependency order (parents first)."""
+
+    def address(self, realm: str, key: str) -> str:
+        return f"{realm}/{self.name}/{key.lstrip('/')}"
+
+    # -- live side -------------------------------------------------------------------------------
+    @abstractmethod
+    def read(self, ctx: Context) -> dict[str, Obj]:
+        """All live objects of this kind in ``ctx.realm`` (GET requests only), key -> object."""
+
+    def read_one(self, ctx: Context, key: str) -> Obj | None:
+        """Re-read one object after a write. Kinds with many objects should override this."""
+        return self.read(ctx).get(key)
+
+    def is_builtin(self, key: str, live: Obj, realm: str) -> bool:
+        """Objects Keycloak creates with every realm: never pruned, never reported as unmanaged."""
+        return False
+
+    # -- comparison ------------------------------------------------------------------------------
+    def compare(self, key: str, desired: Obj, live: Obj, ctx: Context) -> list[FieldDiff]:
+        return diff_declared(desired, live, self.rules)
+
+    def redact(self, obj: Obj | None) -> Obj | None:
+        return None if obj is None else redact(obj, self.rules)
+
+    def destroys_on_update(self, key: str, diffs: list[FieldDiff], live: Obj) -> int:
+        """User accounts an update deletes as a side effect (organization managed members)."""
+        return 0
+
+    def update_reason(self, key: str, diffs: list[FieldDiff], live: Obj) -> str:
+        return "declared fields differ from Keycloak"
+
+    def fingerprint(self, live: Obj | None) -> str | None:
+        """A stable hash of a live object (secrets included only through the hash)."""
+        if live is None:
+            return None
+        canonical = json.dumps(live, sort_keys=True, default=str, separators=(",", ":"))
+        return hashlib.sha256(canonical.encode()).hexdigest()[:16]
+
+    # -- writes ----------------------------------------------------------------------------------
+    @abstractmethod
+    def create(self, ctx: Context, key: str, desired: Obj) -> None:
+        """Create the object and everything declared on it; record its new id in ``ctx.live``."""
+
+    @abstractmethod
+    def update(self, ctx: Context, key: str, desired: Obj, live: Obj, diffs: list[FieldDiff]) -> None:
+        """Make the declared fields true, touching nothing undeclared."""
+
+    @abstractmethod
+    def delete(self, ctx: Context, key: str, live: Obj) -> None:
+        """Delete the object."""
+
+
+def without_extensions(spec: Mapping[str, Any]) -> Obj:
+    return {k: v for k, v in spec.items() if k != STATE_KEY}
