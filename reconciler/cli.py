@@ -17,7 +17,6 @@ import click
 
 from reconciler.__about__ import __version__
 from reconciler.errors import ApplyError, DesiredStateError, KcrError
-from reconciler.keycloak.client import AdminClient
 from reconciler.keycloak.settings import ConnectionSettings
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -162,6 +161,176 @@ def schema(out: str | None) -> None:
     from reconciler.desired.schema import json_schema
 
     write_output(json.dumps(json_schema(), indent=2) + "\n", out)
+
+
+def _load(paths: tuple[str, ...]) -> Any:
+    from reconciler.desired import load
+
+    state = load(resolve_paths(paths))
+    for warning in getattr(state, "warnings", []):
+        click.secho(f"Warning: {warning}", fg="yellow", err=True)
+    return state
+
+
+def _select_realms(state: Any, realms: tuple[str, ...]) -> list[str] | None:
+    if not realms:
+        return None
+    unknown = [r for r in realms if r not in state.realms]
+    if unknown:
+        fail(f"--realm {', '.join(unknown)}: not declared in the desired state "
+             f"(declared: {', '.join(state.realms) or 'none'})")
+    return list(realms)
+
+
+def _render(plan: Any, fmt: str, *, drift: bool = False, color: bool = False) -> str:
+    from reconciler.render import render, render_drift
+
+    return render_drift(plan, fmt) if drift else render(plan, fmt)
+
+
+realm_option = click.option("--realm", "realms", multiple=True, metavar="NAME",
+                            help="Only this realm (repeatable); default: every declared realm")
+
+
+@main.command()
+@paths_argument
+@realm_option
+@click.option("--format", "fmt", type=FORMATS, default="text", show_default=True)
+@click.option("--out", type=click.Path(dir_okay=False),
+              help="Save the plan as JSON (no secrets) for `kcr apply --plan` and `kcr show`")
+@click.option("--detailed-exitcode", is_flag=True,
+              help="Exit 0 when there are no changes, 2 when there are, 1 on error")
+@connection_options
+@handle_errors
+def plan(paths: tuple[str, ...], realms: tuple[str, ...], fmt: str, out: str | None,
+         detailed_exitcode: bool, **conn: Any) -> None:
+    """Show what `kcr apply` would change (reads Keycloak, never writes)."""
+    from reconciler.engine import make_plan
+    from reconciler.keycloak.client import AdminClient
+
+    state = _load(paths)
+    with AdminClient(make_settings(conn)) as api:
+        the_plan, _ = make_plan(api, state, realms=_select_realms(state, realms))
+        the_plan.server_version = _server_version(api)
+    if out:
+        Path(out).write_text(the_plan.dumps(), encoding="utf-8")
+    click.echo(_render(the_plan, fmt), nl=False)
+    if detailed_exitcode and the_plan.has_changes:
+        sys.exit(2)
+
+
+def _server_version(api: Any) -> str:
+    from reconciler.errors import ApiError
+
+    try:
+        return str(api.server_version())
+    except ApiError:
+        return ""  # serverinfo needs master-realm rights; a realm-scoped account may not have them
+
+
+@main.command()
+@click.argument("plan_file", type=click.Path(dir_okay=False))
+@click.option("--format", "fmt", type=FORMATS, default="text", show_default=True)
+@handle_errors
+def show(plan_file: str, fmt: str) -> None:
+    """Render a saved plan without contacting Keycloak."""
+    from reconciler.plan import Plan
+
+    click.echo(_render(Plan.load(plan_file), fmt), nl=False)
+
+
+@main.command()
+@paths_argument
+@realm_option
+@click.option("--plan", "plan_file", type=click.Path(dir_okay=False),
+              help="Apply exactly this saved plan (refused when stale); no confirmation asked")
+@click.option("--auto-approve", is_flag=True, help="Do not ask for confirmation (for CI)")
+@click.option("--allow-mass-delete", is_flag=True,
+              help="Allow a plan that deletes more objects than policy.maxDeletes")
+@click.option("--audit-log", type=click.Path(dir_okay=False),
+              help="Append one JSON line per write to this file")
+@connection_options
+@handle_errors
+def apply(paths: tuple[str, ...], realms: tuple[str, ...], plan_file: str | None, auto_approve: bool,
+          allow_mass_delete: bool, audit_log: str | None, **conn: Any) -> None:
+    """Plan, confirm, and apply the desired state to Keycloak."""
+    import time
+
+    from reconciler.apply import apply_plan, check_fresh, check_mass_delete
+    from reconciler.audit import AuditLog, git_commit
+    from reconciler.engine import make_plan
+    from reconciler.keycloak.client import AdminClient
+    from reconciler.plan import Plan
+
+    started = time.monotonic()
+    saved = Plan.load(plan_file) if plan_file else None
+    if saved is not None and not paths:
+        paths = tuple(saved.sources)
+    state = _load(paths)
+    selected = saved.realms if saved is not None else _select_realms(state, realms)
+    with AdminClient(make_settings(conn)) as api:
+        fresh, lives = make_plan(api, state, realms=selected)
+        if saved is not None:
+            check_fresh(saved, fresh, state)
+            the_plan = saved
+        else:
+            the_plan = fresh
+            click.echo(_render(the_plan, "text"), nl=False)
+        check_mass_delete(the_plan, state, allow_mass_delete)
+        if the_plan.has_changes and saved is None and not auto_approve:
+            _confirm()
+        audit = AuditLog(audit_log, commit=git_commit(list(state.sources) or resolve_paths(paths)))
+        symbols = {"create": "+", "update": "~", "delete": "-"}
+
+        def progress(change: Any, result: str) -> None:
+            mark = symbols.get(change.action.value, "?")
+            status = "done" if result == "ok" else click.style("FAILED", fg="red")
+            click.echo(f"  {mark} {change.address}: {status}")
+
+        try:
+            apply_plan(api, the_plan, state, lives, audit=audit, on_change=progress)
+        finally:
+            audit.close()
+        summary = the_plan.summary
+        seconds = time.monotonic() - started
+        if the_plan.has_changes:
+            click.echo(f"Apply complete: {summary['add']} added, {summary['change']} changed, "
+                       f"{summary['destroy']} destroyed.")
+        else:
+            click.echo("Nothing to apply.")
+        click.echo(f"{audit.summary()}; {api.request_count} requests in {seconds:.1f} s.")
+
+
+def _confirm() -> None:
+    if not sys.stdin.isatty():
+        fail("kcr apply asks for confirmation, and there is no terminal to ask on. Review the plan "
+             "and pass --auto-approve (CI), or apply a reviewed saved plan with --plan FILE.")
+    answer = click.prompt("Do you want to perform these actions? Only 'yes' will be accepted",
+                          default="", show_default=False)
+    if answer.strip() != "yes":
+        fail("Apply cancelled: nothing was changed.")
+
+
+@main.command()
+@paths_argument
+@realm_option
+@click.option("--format", "fmt", type=FORMATS, default="text", show_default=True)
+@click.option("--fail-on-unmanaged", is_flag=True,
+              help="Also exit 2 when Keycloak holds objects that git does not declare")
+@connection_options
+@handle_errors
+def drift(paths: tuple[str, ...], realms: tuple[str, ...], fmt: str, fail_on_unmanaged: bool,
+          **conn: Any) -> None:
+    """Report how Keycloak differs from git (read-only): exit 0 in sync, 2 drifted, 1 error."""
+    from reconciler.engine import make_plan
+    from reconciler.keycloak.client import AdminClient
+
+    state = _load(paths)
+    with AdminClient(make_settings(conn)) as api:
+        the_plan, _ = make_plan(api, state, realms=_select_realms(state, realms))
+    click.echo(_render(the_plan, fmt, drift=True), nl=False)
+    if the_plan.has_changes or (fail_on_unmanaged and the_plan.unmanaged):
+        sys.exit(2)
 
 
 if __name__ == "__main__":  # pragma: no cover

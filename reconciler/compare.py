@@ -14,7 +14,8 @@ rule                          why
 ``sets``                      Keycloak stores these as sets and answers in any order
                               (redirectUris, webOrigins, realm roles, group memberships, domains)
 ``string_maps``               map<string,string> (client/realm/scope attributes, mapper config):
-                              ``true``/``300`` in YAML equal ``"true"``/``"300"`` from the API
+                              ``true``/``300`` in YAML equal ``"true"``/``"300"`` from the API;
+                              ``""`` equals absent (Keycloak does not keep empty values)
 ``list_maps``                 map<string,list<string>> (user/group/role/org attributes): a bare
                               string equals a one-element list; values compared as sets
 ``keyed_lists``               lists of objects identified by a key (protocolMappers by name):
@@ -64,6 +65,13 @@ def scalar_to_str(value: Any) -> Any:
     return value
 
 
+def _string_map_value(value: Any) -> str | None:
+    # Keycloak does not keep empty attribute values: "" reads back as absent.
+    if value is None or value == "":
+        return None
+    return str(scalar_to_str(value))
+
+
 def normalise_list_value(value: Any) -> list[str] | None:
     if value is None:
         return None
@@ -104,7 +112,7 @@ def _diff_value(want: Any, have: Any, rules: Rules, path: str, pat: str) -> list
             return [FieldDiff(path, SENSITIVE if have is not None else None, SENSITIVE)]
         return []
     if pat in rules.string_maps:
-        return _diff_map(want, have, path, lambda v: None if v is None else str(scalar_to_str(v)))
+        return _diff_map(want, have, path, _string_map_value)
     if pat in rules.list_maps:
         return _diff_map(want, have, path, normalise_list_value)
     if pat in rules.keyed_lists:

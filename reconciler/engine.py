@@ -31,8 +31,11 @@ def read_live(api: AdminClient, desired: DesiredRealm, kinds: list[Kind] | None 
     return live
 
 
+RealmDiff = tuple[list[Change], list[Unmanaged], dict[str, str | None]]
+
+
 def diff_realm(api: AdminClient, desired: DesiredRealm, live: LiveRealm,
-               kinds: list[Kind] | None = None) -> tuple[list[Change], list[Unmanaged], dict[str, str | None]]:
+               kinds: list[Kind] | None = None) -> RealmDiff:
     """Changes, unmanaged objects and live fingerprints for one realm."""
     kinds = kinds if kinds is not None else REGISTRY
     ctx = Context(api=api, realm=desired.name, desired=desired, live=live)

@@ -1,0 +1,38 @@
+"""keycloak-reconciler: declarative GitOps reconciler for Keycloak.
+
+The public API, in the order data flows::
+
+    state = load(["desired-state/"])                 # YAML -> DesiredState (raises DesiredStateError)
+    with AdminClient(ConnectionSettings.from_env()) as api:
+        plan, lives = make_plan(api, state)          # GET only
+        apply_plan(api, plan, state, lives)          # writes, checked one by one
+
+Names are imported on first use, so ``import reconciler`` stays cheap for the CLI and pytest plugin.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+from reconciler.__about__ import __version__
+
+_EXPORTS = {
+    "AdminClient": "reconciler.keycloak.client",
+    "ConnectionSettings": "reconciler.keycloak.settings",
+    "Plan": "reconciler.plan",
+    "apply_plan": "reconciler.apply",
+    "load": "reconciler.desired",
+    "make_plan": "reconciler.engine",
+    "read_live": "reconciler.engine",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _EXPORTS:
+        return getattr(importlib.import_module(_EXPORTS[name]), name)
+    raise AttributeError(f"module 'reconciler' has no attribute {name!r}")
+
+
+__all__ = ["AdminClient", "ConnectionSettings", "Plan", "__version__", "apply_plan", "load", "make_plan",
+           "read_live"]

@@ -1,0 +1,259 @@
+"""Applying: execute exactly the operations of a plan, in order, and check each write.
+
+- Writes run one at a time inside a realm: Keycloak does not promise safe concurrent updates
+  (OptimisticLockException 500s, deadlock 400s; keycloak-admin-api.md 3.4).
+- After each write the object is read back and compared again; what Keycloak silently dropped
+  (user attributes outside the user profile, say) fails loudly instead of becoming a perpetual diff.
+- On an error, nothing new is started; the report says what was applied, what failed and what was not
+  attempted. A second run converges: every executor starts from what is live, not from the plan.
+- Secret values come from the desired state, never from the plan.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from reconciler import ownership
+from reconciler.audit import AuditLog
+from reconciler.compare import FieldDiff
+from reconciler.desired.model import DesiredState
+from reconciler.engine import read_live
+from reconciler.errors import (
+    ApiError,
+    ApplyError,
+    ApplyReport,
+    Conflict,
+    KcrError,
+    KeycloakUnreachable,
+    PlanError,
+    ServerError,
+)
+from reconciler.keycloak.client import AdminClient
+from reconciler.kinds import REGISTRY, by_name
+from reconciler.kinds.base import Context, Kind, LiveRealm, Obj, without_extensions
+from reconciler.plan import Action, Change, Plan
+
+TRANSIENT = (KeycloakUnreachable, ServerError, Conflict)
+MAX_ATTEMPTS = 3
+
+
+@dataclass
+class ApplyResult:
+    report: ApplyReport
+    requests: int = 0
+    seconds: float = 0.0
+    writes: int = 0
+    ownership_updated: list[str] = field(default_factory=list)
+
+
+def check_mass_delete(plan: Plan, desired: DesiredState, allow: bool) -> None:
+    """Refuse a plan that deletes more objects in a realm than its policy allows."""
+    if allow:
+        return
+    for name in plan.realms:
+        realm = desired.realms.get(name)
+        limit = realm.policy.max_deletes if realm else 0
+        deleting = [c for c in plan.changes if c.realm == name and c.destroys]
+        count = sum(c.destroys for c in deleting)
+        if count > limit:
+            listed = ", ".join(c.address for c in deleting[:10]) + (" ..." if len(deleting) > 10 else "")
+            raise PlanError(
+                f"The plan deletes {count} objects in realm {name!r} (policy.maxDeletes is {limit}): "
+                f"{listed}. Check the plan; if it is right, run again with --allow-mass-delete.")
+
+
+def check_fresh(saved: Plan, fresh: Plan, desired: DesiredState) -> None:
+    """A saved plan applies only to the live objects and desired state it was computed from."""
+    stale = sorted(addr for addr, fp in saved.fingerprints.items()
+                   if fresh.fingerprints.get(addr, fp if addr not in fresh.fingerprints else None) != fp)
+    problems = []
+    if stale:
+        listed = ", ".join(stale[:20]) + (f" and {len(stale) - 20} more" if len(stale) > 20 else "")
+        problems.append(f"changed in Keycloak since the plan was made: {listed}")
+    if saved.desired_fingerprint and saved.desired_fingerprint != desired.fingerprint():
+        problems.append("the desired state (files or ${env:...} values) changed since the plan was made")
+    if problems:
+        raise PlanError("Saved plan is stale: " + "; ".join(problems) +
+                        ". Run `kcr plan --out` again and review the new plan.")
+
+
+class Applier:
+    def __init__(self, api: AdminClient, desired: DesiredState, lives: dict[str, LiveRealm], *,
+                 audit: AuditLog | None = None, verify: bool = True,
+                 on_change: Callable[[Change, str], None] | None = None) -> None:
+        self.api = api
+        self.desired = desired
+        self.lives = lives
+        self.audit = audit or AuditLog(None)
+        self.verify = verify
+        self.on_change = on_change
+        self._declared: dict[tuple[str, str], dict[str, Obj]] = {}
+        self.report = ApplyReport()
+
+    def _ctx(self, realm: str) -> Context:
+        return Context(api=self.api, realm=realm, desired=self.desired.realms[realm], live=self.lives[realm])
+
+    def _desired_obj(self, kind: Kind, realm: str, key: str) -> Obj:
+        cache_key = (realm, kind.name)
+        if cache_key not in self._declared:
+            self._declared[cache_key] = kind.declared(self.desired.realms[realm])
+        try:
+            return without_extensions(self._declared[cache_key][key])
+        except KeyError:
+            raise PlanError(f"{kind.address(realm, key)} is in the plan but not declared in the desired "
+                            "state: the plan is stale") from None
+
+    def run(self, plan: Plan) -> ApplyReport:
+        changes = list(plan.changes)
+        touched_realms: list[str] = []
+        try:
+            for index, change in enumerate(changes):
+                if change.realm not in touched_realms:
+                    touched_realms.append(change.realm)
+                started = time.monotonic()
+                try:
+                    self._execute_with_retries(change)
+                except (KcrError, KeyboardInterrupt) as exc:
+                    message = _describe(exc)
+                    self.report.failed.append((change.address, message))
+                    self.report.not_attempted = [c.address for c in changes[index + 1:]]
+                    self.audit.record(change, "failed", message, time.monotonic() - started)
+                    if self.on_change:
+                        self.on_change(change, "failed")
+                    raise ApplyError(f"Apply stopped at {change.address}: {message}", self.report) from None
+                self.report.applied.append(change.address)
+                self.audit.record(change, "ok", seconds=time.monotonic() - started)
+                if self.on_change:
+                    self.on_change(change, "ok")
+        finally:
+            self._save_ownership(plan, touched_realms)
+        return self.report
+
+    def _execute_with_retries(self, change: Change) -> None:
+        for attempt in range(1, MAX_ATTEMPTS + 1):
+            try:
+                self._execute(change)
+                return
+            except TRANSIENT:
+                if attempt == MAX_ATTEMPTS:
+                    raise
+                time.sleep(0.5 * attempt)
+
+    def _execute(self, change: Change) -> None:
+        kind = by_name(change.kind)
+        ctx = self._ctx(change.realm)
+        live_objs = ctx.live.of(kind.name)
+        if change.action is Action.DELETE:
+            current = live_objs.get(change.key) or kind.read_one(ctx, change.key)
+            if current is not None:
+                kind.delete(ctx, change.key, current)
+            live_objs.pop(change.key, None)
+            return
+        want = self._desired_obj(kind, change.realm, change.key)
+        current = live_objs.get(change.key)
+        if change.action is Action.CREATE and current is None:
+            try:
+                kind.create(ctx, change.key, want)
+            except Conflict:
+                # Already there: created by Keycloak with its realm (a built-in), by an earlier
+                # interrupted run, or concurrently. Converge by updating what exists.
+                current = kind.read_one(ctx, change.key)
+                if current is None:
+                    raise
+                self._update(kind, ctx, change.key, want, current)
+            if kind.name == "realm":
+                self._refresh_after_realm_create(change.realm)
+        else:
+            if current is None:
+                current = kind.read_one(ctx, change.key)
+            if current is None:
+                kind.create(ctx, change.key, want)
+            else:
+                self._update(kind, ctx, change.key, want, current)
+        if self.verify:
+            self._verify(kind, ctx, change.key, want)
+
+    def _update(self, kind: Kind, ctx: Context, key: str, want: Obj, current: Obj) -> None:
+        diffs = kind.compare(key, want, current, ctx)
+        if diffs:
+            kind.update(ctx, key, want, current, diffs)
+
+    def _verify(self, kind: Kind, ctx: Context, key: str, want: Obj) -> None:
+        fresh = kind.read_one(ctx, key)
+        if fresh is None:
+            raise ApplyError(f"{kind.address(ctx.realm, key)} was written but Keycloak does not show it",
+                             self.report)
+        ctx.live.of(kind.name)[key] = fresh
+        left = kind.compare(key, want, fresh, ctx)
+        if left:
+            raise ApplyError(_dropped_message(kind, ctx.realm, key, left), self.report)
+
+    def _refresh_after_realm_create(self, realm: str) -> None:
+        """A new realm comes with built-ins (clients, roles, scopes): read them so that declared
+        built-ins are updated rather than created, and ids resolve without extra requests."""
+        old = self.lives[realm]
+        fresh = read_live(self.api, self.desired.realms[realm], list(REGISTRY))
+        fresh.managed = old.managed
+        self.lives[realm] = fresh
+
+    def _save_ownership(self, plan: Plan, realms: list[str]) -> None:
+        for name in realms or plan.realms:
+            live = self.lives.get(name)
+            realm = self.desired.realms.get(name)
+            if live is None or realm is None or not live.exists:
+                continue
+            managed: dict[str, set[str]] = {}
+            for kind in REGISTRY:
+                if kind.collection is None:
+                    continue
+                present = set(live.of(kind.name))
+                keys = {k for k in live.managed.get(kind.collection, set()) if k in present}
+                for key, spec in kind.declared(realm).items():
+                    if spec.get("state") != "absent" and key in present:
+                        keys.add(key)
+                managed[kind.collection] = keys
+            try:
+                if ownership.save(self.api, name, managed):
+                    self.report.extra.setdefault("ownership_updated", []).append(name)
+                live.managed = managed
+            except KcrError as exc:
+                self.report.extra.setdefault("ownership_errors", []).append(f"{name}: {exc}")
+
+
+def _dropped_message(kind: Kind, realm: str, key: str, diffs: list[FieldDiff]) -> str:
+    paths = ", ".join(d.path for d in diffs[:10])
+    hint = ""
+    if kind.name == "user" and any(d.path.startswith("attributes.") for d in diffs):
+        hint = (" User attributes that the realm's user profile does not declare are dropped "
+                "silently: declare them in the user profile, or set unmanagedAttributePolicy to "
+                "ADMIN_EDIT or ENABLED.")
+    return (f"Keycloak accepted the write to {kind.address(realm, key)} but did not store: {paths}."
+            f"{hint}")
+
+
+def _describe(exc: BaseException) -> str:
+    if isinstance(exc, KeyboardInterrupt):
+        return "interrupted"
+    if isinstance(exc, ApiError):
+        return f"HTTP {exc.status} {exc.message}".strip()
+    return str(exc)
+
+
+def apply_plan(api: AdminClient, plan: Plan, desired: DesiredState, lives: dict[str, LiveRealm], *,
+               audit: AuditLog | None = None, verify: bool = True,
+               on_change: Callable[[Change, str], None] | None = None) -> ApplyReport:
+    """Execute ``plan`` (made against ``lives``) with the secrets of ``desired``."""
+    return Applier(api, desired, lives, audit=audit, verify=verify, on_change=on_change).run(plan)
+
+
+def format_report(report: ApplyReport) -> str:
+    lines = [f"Applied: {len(report.applied)}"]
+    for address, message in report.failed:
+        lines.append(f"Failed: {address}: {message}")
+    if report.not_attempted:
+        lines.append(f"Not attempted ({len(report.not_attempted)}): " + ", ".join(report.not_attempted[:20])
+                     + (" ..." if len(report.not_attempted) > 20 else ""))
+        lines.append("Run `kcr apply` again once the cause is fixed: it continues from what is live.")
+    return "\n".join(lines)
