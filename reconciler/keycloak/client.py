@@ -15,14 +15,13 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
-from urllib.parse import quote
+from urllib.parse import quote, unquote
 
 import httpx
 
 from reconciler.__about__ import __version__
 from reconciler.errors import (
     AuthenticationFailed,
-    Forbidden,
     KeycloakUnreachable,
     api_error_for,
 )
@@ -59,6 +58,41 @@ def _error_message(response: httpx.Response) -> str:
                     msg += f" ({', '.join(map(str, params))})"
                 return msg
     return str(body)[:300]
+
+
+# Which realm-management role an Admin API path needs (keycloak-admin-api.md 4.1). Keycloak's 403
+# answer does not name it, so we do: first match wins.
+_PERMISSIONS: list[tuple[str, str, str]] = [
+    ("/organizations", "view-realm (26.7+: view-organizations)",
+     "manage-realm (26.7+: manage-organizations)"),
+    ("/clients", "view-clients", "manage-clients"),
+    ("/client-scopes", "view-clients", "manage-clients"),
+    ("/default-default-client-scopes", "view-realm", "manage-realm"),
+    ("/default-optional-client-scopes", "view-realm", "manage-realm"),
+    ("/users", "view-users", "manage-users"),
+    ("/groups", "view-users (or query-groups)", "manage-users"),
+    ("/roles", "view-realm", "manage-realm"),
+    ("/partial-export", "manage-realm", "manage-realm"),
+]
+
+
+def permission_hint(method: str, url: str) -> str:
+    """What to grant the logged-in account so that ``method url`` is allowed."""
+    parts = url.split("/admin/realms/", 1)
+    rest = parts[1] if len(parts) == 2 else ""
+    realm, _, tail = rest.partition("/")
+    write = method not in SAFE_METHODS
+    if not rest:
+        role = "the master-realm role create-realm or admin" if write else "a role that can view realms"
+        return f"the logged-in account needs {role}"
+    for prefix, read_role, write_role in _PERMISSIONS:
+        if ("/" + tail).startswith(prefix):
+            role = write_role if write else read_role
+            break
+    else:
+        role = "manage-realm" if write else "view-realm"
+    return (f"the logged-in account needs the realm-management client role {role} in realm "
+            f"{realm!r} (or the master-realm admin role)")
 
 
 class AdminClient:
@@ -196,13 +230,9 @@ class AdminClient:
             break
         if response.status_code >= 400:
             message = _error_message(response)
-            if response.status_code == 403 and not message:
-                message = ("forbidden: the logged-in account lacks a permission; give it the "
-                           "realm-management role for this operation (see README, Permissions)")
-            error = api_error_for(response.status_code, method, url, message)
-            if isinstance(error, Forbidden):
-                error.message = message or "forbidden"
-            raise error
+            if response.status_code == 403:
+                message = f"{message or 'forbidden'}; {permission_hint(method, url)}"
+            raise api_error_for(response.status_code, method, url, message)
         return response
 
     # -- conveniences ----------------------------------------------------------------------------
@@ -240,9 +270,10 @@ class AdminClient:
     def create(self, path: str, json: Any) -> str:
         """POST a representation; return the new object's id (last segment of Location)."""
         response = self.post(path, json)
-        location = response.headers.get("Location", "")
+        location = str(response.headers.get("Location", ""))
         if location:
-            return location.rstrip("/").rsplit("/", 1)[-1]
+            # Role creation answers with the URL-encoded role *name*, the others with an id.
+            return unquote(location.rstrip("/").rsplit("/", 1)[-1])
         try:
             body = response.json()
         except ValueError:
