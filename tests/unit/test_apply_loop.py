@@ -1,0 +1,164 @@
+"""The apply loop's own logic (ordering, failure report, retries, staleness, mass-delete guard),
+with an in-memory kind: pure unit tests of our code, no Admin API behaviour is assumed here."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar, cast
+
+import pytest
+
+import reconciler.apply as apply_module
+from reconciler.apply import apply_plan, check_fresh, check_mass_delete
+from reconciler.compare import FieldDiff, Rules
+from reconciler.desired.model import DesiredRealm, DesiredState, Policy
+from reconciler.errors import ApplyError, Conflict, PlanError, ServerError
+from reconciler.keycloak.client import AdminClient
+from reconciler.kinds.base import Context, Kind, LiveRealm, Obj
+from reconciler.plan import Action, Change, Plan
+
+
+class MemoryKind(Kind):
+    """A kind whose "server" is a dict; ``fail_on`` keys raise the given errors in turn."""
+
+    name = "thing"
+    collection = "things"
+    phase = 20
+    rules: ClassVar[Rules] = Rules()
+
+    def __init__(self) -> None:
+        self.server: dict[str, Obj] = {}
+        self.fail_on: dict[str, list[Exception]] = {}
+        self.calls: list[str] = []
+
+    def _maybe_fail(self, key: str) -> None:
+        errors = self.fail_on.get(key)
+        if errors:
+            raise errors.pop(0)
+
+    def declared(self, realm: DesiredRealm) -> dict[str, Obj]:
+        return {t["name"]: t for t in realm.spec.get("things", [])}
+
+    def read(self, ctx: Context) -> dict[str, Obj]:
+        return {k: dict(v) for k, v in self.server.items()}
+
+    def create(self, ctx: Context, key: str, desired: Obj) -> None:
+        self.calls.append(f"create {key}")
+        self._maybe_fail(key)
+        if key in self.server:
+            raise Conflict(409, "POST", "/things", "exists")
+        self.server[key] = dict(desired)
+
+    def update(self, ctx: Context, key: str, desired: Obj, live: Obj, diffs: list[FieldDiff]) -> None:
+        self.calls.append(f"update {key}")
+        self._maybe_fail(key)
+        self.server[key] = {**live, **desired}
+
+    def delete(self, ctx: Context, key: str, live: Obj) -> None:
+        self.calls.append(f"delete {key}")
+        self._maybe_fail(key)
+        self.server.pop(key, None)
+
+
+class FakeApi:
+    """Just enough of AdminClient for the ownership record."""
+
+    def __init__(self) -> None:
+        self.realm: dict[str, Any] = {"realm": "r", "attributes": {}}
+        self.puts = 0
+
+    def get(self, path: str, params: object = None) -> dict[str, Any]:
+        return self.realm
+
+    def put(self, path: str, json: dict[str, Any]) -> None:
+        self.puts += 1
+        self.realm = json
+
+
+@pytest.fixture
+def kind(monkeypatch: pytest.MonkeyPatch) -> MemoryKind:
+    k = MemoryKind()
+    monkeypatch.setattr(apply_module, "REGISTRY", [k])
+    monkeypatch.setattr(apply_module, "by_name", lambda name: k)
+    monkeypatch.setattr("reconciler.apply.time.sleep", lambda s: None)
+    return k
+
+
+def _state(*things: Obj, policy: Policy | None = None) -> DesiredState:
+    return DesiredState(realms={"r": DesiredRealm(name="r", spec={"realm": "r", "things": list(things)},
+                                                  policy=policy or Policy())})
+
+
+def _change(key: str, action: Action, order: int, destroys: int = 0) -> Change:
+    return Change(realm="r", kind="thing", key=key, action=action, address=f"r/thing/{key}",
+                  before=None, after=None, order=order, destroys=destroys)
+
+
+def _lives() -> dict[str, LiveRealm]:
+    return {"r": LiveRealm(name="r", exists=True)}
+
+
+def test_failure_stops_and_reports_applied_failed_and_not_attempted(kind: MemoryKind) -> None:
+    kind.fail_on["b"] = [PlanError("boom")]
+    plan = Plan(changes=[_change(k, Action.CREATE, i) for i, k in enumerate("abc", 1)], realms=["r"])
+    with pytest.raises(ApplyError) as err:
+        apply_plan(cast(AdminClient, FakeApi()), plan, _state({"name": "a"}, {"name": "b"}, {"name": "c"}),
+                   _lives())
+    report = err.value.report
+    assert report.applied == ["r/thing/a"]
+    assert report.failed == [("r/thing/b", "boom")]
+    assert report.not_attempted == ["r/thing/c"]
+    assert "c" not in kind.server
+
+
+def test_transient_errors_are_retried_a_bounded_number_of_times(kind: MemoryKind) -> None:
+    kind.fail_on["a"] = [ServerError(500, "POST", "/x", "lock"), Conflict(409, "POST", "/x", "busy")]
+    plan = Plan(changes=[_change("a", Action.CREATE, 1)], realms=["r"])
+    apply_plan(cast(AdminClient, FakeApi()), plan, _state({"name": "a"}), _lives())
+    assert kind.server["a"] == {"name": "a"}
+
+    kind.fail_on["z"] = [ServerError(500, "POST", "/x", "down")] * 5
+    plan = Plan(changes=[_change("z", Action.CREATE, 1)], realms=["r"])
+    with pytest.raises(ApplyError):
+        apply_plan(cast(AdminClient, FakeApi()), plan, _state({"name": "z"}), _lives())
+    assert kind.calls.count("create z") == apply_module.MAX_ATTEMPTS
+
+
+def test_create_of_something_that_now_exists_converges_by_update(kind: MemoryKind) -> None:
+    kind.server["a"] = {"name": "a", "colour": "red"}
+    plan = Plan(changes=[_change("a", Action.CREATE, 1)], realms=["r"])
+    apply_plan(cast(AdminClient, FakeApi()), plan, _state({"name": "a", "colour": "blue"}), _lives())
+    assert kind.calls == ["create a", "update a"]
+    assert kind.server["a"]["colour"] == "blue"
+
+
+def test_ownership_record_lists_declared_objects_once_and_is_not_rewritten(kind: MemoryKind) -> None:
+    api = FakeApi()
+    plan = Plan(changes=[_change("a", Action.CREATE, 1)], realms=["r"])
+    apply_plan(cast(AdminClient, api), plan, _state({"name": "a"}), _lives())
+    assert api.realm["attributes"]["kcr.managed"] == '{"things":["a"]}'
+    lives = _lives()
+    lives["r"].managed = {"things": {"a"}}
+    lives["r"].objects["thing"] = dict(kind.server)
+    apply_plan(cast(AdminClient, api), Plan(changes=[], realms=["r"]), _state({"name": "a"}), lives)
+    assert api.puts == 1
+
+
+def test_mass_delete_guard_counts_destroyed_accounts() -> None:
+    state = _state(policy=Policy(max_deletes=2))
+    plan = Plan(changes=[_change("a", Action.DELETE, 1, destroys=1),
+                         _change("org", Action.UPDATE, 2, destroys=2)], realms=["r"])
+    with pytest.raises(PlanError, match=r"deletes 3 objects in realm 'r'.*--allow-mass-delete"):
+        check_mass_delete(plan, state, allow=False)
+    check_mass_delete(plan, state, allow=True)
+
+
+def test_saved_plan_is_stale_when_a_live_object_or_the_desired_state_changed() -> None:
+    state = _state({"name": "a"})
+    saved = Plan(changes=[], fingerprints={"r/thing/a": "111", "r/thing/b": None},
+                 desired_fingerprint=state.fingerprint())
+    check_fresh(saved, Plan(changes=[], fingerprints={"r/thing/a": "111", "r/thing/b": None}), state)
+    with pytest.raises(PlanError, match=r"Saved plan is stale: .*r/thing/a.*r/thing/b"):
+        check_fresh(saved, Plan(changes=[], fingerprints={"r/thing/a": "222", "r/thing/b": "9"}), state)
+    with pytest.raises(PlanError, match="desired state"):
+        check_fresh(saved, Plan(changes=[], fingerprints=dict(saved.fingerprints)),
+                    _state({"name": "a", "colour": "blue"}))
