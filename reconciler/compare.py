@@ -88,7 +88,8 @@ def _set_key(value: Any) -> str:
 
 
 def equal_as_set(desired: list[Any] | None, live: list[Any] | None) -> bool:
-    return sorted(map(_set_key, desired or [])) == sorted(map(_set_key, live or []))
+    # A set: an item declared twice is stored once.
+    return set(map(_set_key, desired or [])) == set(map(_set_key, live or []))
 
 
 def diff_declared(desired: Mapping[str, Any], live: Mapping[str, Any] | None, rules: Rules,
@@ -112,9 +113,9 @@ def _diff_value(want: Any, have: Any, rules: Rules, path: str, pat: str) -> list
             return [FieldDiff(path, SENSITIVE if have is not None else None, SENSITIVE)]
         return []
     if pat in rules.string_maps:
-        return _diff_map(want, have, path, _string_map_value)
+        return _diff_map(want, have, rules, path, pat, _string_map_value)
     if pat in rules.list_maps:
-        return _diff_map(want, have, path, normalise_list_value)
+        return _diff_map(want, have, rules, path, pat, normalise_list_value)
     if pat in rules.keyed_lists:
         return _diff_keyed_list(want, have, rules, path, pat, rules.keyed_lists[pat])
     if pat in rules.sets:
@@ -137,7 +138,7 @@ def _diff_value(want: Any, have: Any, rules: Rules, path: str, pat: str) -> list
     return [] if want == have else [FieldDiff(path, have, want)]
 
 
-def _diff_map(want: Any, have: Any, path: str, norm: Any) -> list[FieldDiff]:
+def _diff_map(want: Any, have: Any, rules: Rules, path: str, pat: str, norm: Any) -> list[FieldDiff]:
     if not isinstance(want, Mapping):
         return [] if want is None else [FieldDiff(path, have, want)]
     have = have if isinstance(have, Mapping) else {}
@@ -146,8 +147,14 @@ def _diff_map(want: Any, have: Any, path: str, norm: Any) -> list[FieldDiff]:
         w, h = norm(value), norm(have.get(key))
         if w in ([], None) and h in ([], None):
             continue
-        if w != h:
-            diffs.append(FieldDiff(f"{path}.{key}", h, w))
+        if w == h:
+            continue
+        if f"{pat}.{key}" in rules.secrets:
+            # A secret kept in a map (a client's rotated secret) is compared, never shown.
+            if w is not None:
+                diffs.append(FieldDiff(f"{path}.{key}", SENSITIVE if h is not None else None, SENSITIVE))
+            continue
+        diffs.append(FieldDiff(f"{path}.{key}", h, w))
     return diffs
 
 
@@ -163,12 +170,12 @@ def _diff_keyed_list(want: Any, have: Any, rules: Rules, path: str, pat: str,
         live_item = live_by_key.get(k)
         item_path = f"{path}[{k}]"
         if live_item is None:
-            diffs.append(FieldDiff(item_path, None, item))
+            diffs.append(FieldDiff(item_path, None, redact(item, rules, pat + "[]")))
         else:
             diffs.extend(diff_declared(item, live_item, rules, item_path, pat + "[]"))
     for k, live_item in live_by_key.items():
         if k not in declared_keys:
-            diffs.append(FieldDiff(f"{path}[{k}]", _strip_ids(live_item), None))
+            diffs.append(FieldDiff(f"{path}[{k}]", redact(_strip_ids(live_item), rules, pat + "[]"), None))
     return diffs
 
 

@@ -1,0 +1,206 @@
+"""Clients: their settings, attributes, protocol mappers, secret and client scope links.
+
+Admin API behaviour this module relies on (Keycloak 26.7, checked in tests/integration/test_kind_clients.py):
+
+- ``GET /clients`` (with ``first``/``max``) answers full representations, the ``secret`` of
+  confidential and bearer-only clients in clear text, and scope links by name.
+- ``POST /clients`` with neither ``publicClient`` nor ``bearerOnly`` makes a *confidential* client with
+  a generated secret; ``directAccessGrantsEnabled`` defaults to false. Declared
+  ``defaultClientScopes``/``optionalClientScopes`` replace the realm defaults, and declaring only one
+  of them leaves the other EMPTY; unknown scope names are silently dropped. Enabling the service
+  account adds the ``service_account`` scope to the default links.
+- ``PUT /clients/{id}``: a null field keeps its value; ``attributes`` merge (null or "" removes a key);
+  ``protocolMappers``, when present, replaces the mapper set matched by protocol+name (matches keep
+  their id); the scope lists are ignored (links have their own endpoints).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, ClassVar
+
+from reconciler.compare import FieldDiff, Rules, diff_declared, scalar_to_str
+from reconciler.desired.model import DesiredRealm
+from reconciler.keycloak.client import seg
+from reconciler.kinds.base import Context, Kind, Obj, without_extensions
+from reconciler.kinds.client_scope import (
+    DEFAULT_PROTOCOL,
+    live_mapper,
+    mapper_body,
+    reconcile_links,
+    resolve_scopes,
+)
+
+CLIENT_IDS = "client_ids"  # ctx.live.index key: clientId -> client UUID (read by roles, groups, users)
+DEFAULT_SCOPES = "defaultClientScopes"
+OPTIONAL_SCOPES = "optionalClientScopes"
+LINK_FIELDS = (DEFAULT_SCOPES, OPTIONAL_SCOPES)
+# Keycloak links this scope itself while the service account is enabled.
+SERVICE_ACCOUNT_SCOPE = "service_account"
+NOISE = ("access",)  # read-only parts of a GET that are never compared nor sent back
+
+BUILTIN_CLIENTS = frozenset(
+    {
+        "account",
+        "account-console",
+        "admin-cli",
+        "broker",
+        "realm-management",
+        "security-admin-console",
+    }
+)
+
+
+def _live_client(rep: Mapping[str, Any]) -> Obj:
+    obj: Obj = {k: v for k, v in rep.items() if k not in NOISE}
+    obj["protocolMappers"] = [live_mapper(m) for m in rep.get("protocolMappers") or []]
+    obj.setdefault(DEFAULT_SCOPES, [])
+    obj.setdefault(OPTIONAL_SCOPES, [])
+    return obj
+
+
+def _string_map(values: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: scalar_to_str(v) for k, v in values.items()}
+
+
+def _kept_links(desired: Mapping[str, Any]) -> frozenset[str]:
+    """Links that Keycloak manages unless the user declares them."""
+    declared = set(desired.get(DEFAULT_SCOPES) or []) | set(desired.get(OPTIONAL_SCOPES) or [])
+    return frozenset() if SERVICE_ACCOUNT_SCOPE in declared else frozenset({SERVICE_ACCOUNT_SCOPE})
+
+
+class ClientKind(Kind):
+    name = "client"
+    collection = "clients"
+    phase = 30
+    rules: ClassVar[Rules] = Rules(
+        sets=frozenset({"redirectUris", "webOrigins", DEFAULT_SCOPES, OPTIONAL_SCOPES}),
+        string_maps=frozenset(
+            {"attributes", "authenticationFlowBindingOverrides", "protocolMappers[].config"}
+        ),
+        keyed_lists={"protocolMappers": "name"},
+        # The rotated secret and SAML private keys live in attributes: never shown in a plan.
+        secrets=frozenset(
+            {
+                "secret",
+                "registrationAccessToken",
+                "attributes.client.secret.rotated",
+                "attributes.saml.signing.private.key",
+                "attributes.saml.encryption.private.key",
+            }
+        ),
+    )
+
+    # -- desired / live --------------------------------------------------------------------------
+    def declared(self, realm: DesiredRealm) -> dict[str, Obj]:
+        return {c["clientId"]: dict(c) for c in realm.spec.get("clients") or []}
+
+    def read(self, ctx: Context) -> dict[str, Obj]:
+        reps = ctx.api.get_paged(f"/{seg(ctx.realm)}/clients")
+        ctx.live.index[CLIENT_IDS] = {r["clientId"]: r["id"] for r in reps}
+        return {r["clientId"]: _live_client(r) for r in reps}
+
+    def read_one(self, ctx: Context, key: str) -> Obj | None:
+        reps = ctx.api.get(f"/{seg(ctx.realm)}/clients", {"clientId": key}) or []
+        for rep in reps:
+            if rep.get("clientId") == key:
+                ctx.live.index.setdefault(CLIENT_IDS, {})[key] = rep["id"]
+                return _live_client(rep)
+        return None
+
+    def is_builtin(self, key: str, live: Obj, realm: str) -> bool:
+        if key in BUILTIN_CLIENTS:
+            return True
+        # The master realm holds one "<realm>-realm" client per realm, made by Keycloak.
+        realm_client = (live.get("attributes") or {}).get("realm_client") == "true"
+        return realm == "master" and key.endswith("-realm") and realm_client
+
+    def compare(self, key: str, desired: Obj, live: Obj, ctx: Context) -> list[FieldDiff]:
+        kept = _kept_links(desired)
+        view = {**live, **{f: [s for s in live.get(f) or [] if s not in kept] for f in LINK_FIELDS}}
+        return diff_declared(desired, view, self.rules)
+
+    # -- writes ----------------------------------------------------------------------------------
+    def _path(self, ctx: Context, client_uuid: str) -> str:
+        return f"/{seg(ctx.realm)}/clients/{seg(client_uuid)}"
+
+    def _record(self, ctx: Context, key: str) -> Obj | None:
+        fresh = self.read_one(ctx, key)
+        if fresh is not None:
+            ctx.live.of(self.name)[key] = fresh
+        return fresh
+
+    def create(self, ctx: Context, key: str, desired: Obj) -> None:
+        body = without_extensions(desired)
+        protocol = str(body.get("protocol") or DEFAULT_PROTOCOL)
+        if isinstance(body.get("attributes"), Mapping):
+            body["attributes"] = {k: v for k, v in _string_map(body["attributes"]).items() if v is not None}
+        if "protocolMappers" in body:
+            body["protocolMappers"] = [mapper_body(m, None, protocol) for m in body["protocolMappers"]]
+        # Keycloak applies the scope lists on create, but one list declared alone empties the other,
+        # and unknown names are dropped silently: post both or neither, after checking the names.
+        links_in_body = all(f in body for f in LINK_FIELDS)
+        if links_in_body:
+            names = [*body[DEFAULT_SCOPES], *body[OPTIONAL_SCOPES]]
+            resolve_scopes(ctx, names, f"clients[{key}]")
+        else:
+            for field in LINK_FIELDS:
+                body.pop(field, None)
+        new_id = ctx.api.create(f"/{seg(ctx.realm)}/clients", body)
+        ctx.live.index.setdefault(CLIENT_IDS, {})[key] = new_id
+        fresh = self._record(ctx, key)
+        if fresh is not None and not links_in_body and any(f in desired for f in LINK_FIELDS):
+            self._reconcile_links(ctx, key, desired, fresh)
+            self._record(ctx, key)
+
+    def update(self, ctx: Context, key: str, desired: Obj, live: Obj, diffs: list[FieldDiff]) -> None:
+        path = self._path(ctx, str(live["id"]))
+        rep: Obj | None = None
+        if any(not d.path.startswith(LINK_FIELDS) for d in diffs):
+            rep = ctx.api.get(path)
+            ctx.api.put(path, self._update_body(rep, desired))
+        if any(d.path.startswith(LINK_FIELDS) for d in diffs):
+            current = _live_client(rep if rep is not None else ctx.api.get(path))
+            self._reconcile_links(ctx, key, desired, current)
+        self._record(ctx, key)
+
+    def _update_body(self, rep: Obj, desired: Obj) -> Obj:
+        """The client as read, with the declared fields laid over it (Keycloak's PUT needs it whole)."""
+        body: Obj = {k: v for k, v in rep.items() if k not in NOISE}
+        live_mappers = {m.get("name"): m for m in body.pop("protocolMappers", None) or []}
+        protocol = str(desired.get("protocol") or rep.get("protocol") or DEFAULT_PROTOCOL)
+        for field, value in desired.items():
+            if field in LINK_FIELDS:
+                continue  # ignored by PUT: reconciled through the link endpoints
+            if field in ("attributes", "authenticationFlowBindingOverrides") and isinstance(value, Mapping):
+                # Merged by Keycloak; a null value removes the key.
+                body[field] = {**(rep.get(field) or {}), **_string_map(value)}
+            elif field == "protocolMappers":
+                # Present means "exactly these mappers" (matched by protocol+name).
+                body[field] = [mapper_body(m, live_mappers.get(m.get("name")), protocol) for m in value]
+            else:
+                body[field] = value
+        if "secret" not in desired:
+            # Undeclared: leave it out (a null field keeps the stored secret). Sending back what GET
+            # answered would store a masked "**********" literally.
+            body.pop("secret", None)
+        # authorizationServicesEnabled stays exactly as read: anything else removes the resource server.
+        return body
+
+    def _reconcile_links(self, ctx: Context, key: str, desired: Obj, current: Obj) -> None:
+        path = self._path(ctx, str(current["id"]))
+        reconcile_links(
+            ctx,
+            f"clients[{key}]",
+            want_default=desired.get(DEFAULT_SCOPES),
+            want_optional=desired.get(OPTIONAL_SCOPES),
+            live_default=set(current.get(DEFAULT_SCOPES) or []),
+            live_optional=set(current.get(OPTIONAL_SCOPES) or []),
+            path_default=lambda i: f"{path}/default-client-scopes/{seg(i)}",
+            path_optional=lambda i: f"{path}/optional-client-scopes/{seg(i)}",
+            keep=_kept_links(desired),
+        )
+
+    def delete(self, ctx: Context, key: str, live: Obj) -> None:
+        ctx.api.delete(self._path(ctx, str(live["id"])))
+        ctx.live.index.get(CLIENT_IDS, {}).pop(key, None)

@@ -1,0 +1,193 @@
+"""Groups: the whole tree, keyed by path (``/acme/managers``), with attributes and role mappings.
+
+Reading costs one paged listing of top-level groups and one paged listing of children per group that
+has children: with ``briefRepresentation=false`` both carry ``attributes``, ``realmRoles`` and
+``clientRoles`` (direct mappings, client roles keyed by clientId), so no per-group role-mapping read
+is needed (verified on Keycloak 26.7). ``/children`` answers at most 10 groups unless ``max`` is
+given: every listing pages explicitly.
+
+Compared: declared fields only; ``attributes`` as a list map; a declared ``realmRoles`` is the whole
+set of direct realm-role mappings, a declared ``clientRoles.<clientId>`` the whole set of that
+client's; ``subGroups`` is the tree, not a field.
+
+Writes: group PUT replaces ``attributes`` when sent and clears ``description`` when left out, so an
+update sends the live values overlaid with the declared ones. Role mappings are added and removed
+with explicit ``[{id, name}]`` lists (both are needed; a DELETE without a body would remove all).
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from typing import ClassVar
+from urllib.parse import quote
+
+from reconciler.compare import FieldDiff, Rules, diff_declared
+from reconciler.desired.model import DesiredRealm
+from reconciler.errors import NotFound
+from reconciler.keycloak.client import seg
+from reconciler.kinds.base import Context, Kind, Obj
+from reconciler.kinds.role import mapping_diffs, merge_list_attributes, require_client_uuid, role_reps
+
+GROUP_IDS = "group_ids"  # ctx.live.index key: group path -> id (read by the user kind)
+SUBGROUPS = "subGroups"
+
+
+def flatten(groups: list[Obj] | None, parent: str = "") -> Iterator[tuple[str, Obj]]:
+    """(path, group without its subGroups) for a declared tree, parents before their children."""
+    for group in groups or []:
+        path = f"{parent}/{group['name']}"
+        yield path, {k: v for k, v in group.items() if k != SUBGROUPS}
+        yield from flatten(group.get(SUBGROUPS), path)
+
+
+def parent_path(path: str) -> str:
+    """``/acme/managers`` -> ``/acme``; a top-level group's parent is ``""``."""
+    return path.rsplit("/", 1)[0]
+
+
+def live_group(rep: Obj) -> Obj:
+    obj: Obj = {"name": rep["name"]}
+    if rep.get("description") is not None:
+        obj["description"] = rep["description"]
+    obj["attributes"] = dict(rep.get("attributes") or {})
+    obj["realmRoles"] = sorted(rep.get("realmRoles") or [])
+    obj["clientRoles"] = {cid: sorted(names) for cid, names in sorted((rep.get("clientRoles") or {}).items())}
+    obj["id"] = rep["id"]
+    return obj
+
+
+class GroupKind(Kind):
+    name = "group"
+    collection = "groups"
+    phase = 50
+    rules: ClassVar[Rules] = Rules(
+        list_maps=frozenset({"attributes"}),
+        # subGroups is the tree, not a field; role mappings are compared below, as sets.
+        ignore=frozenset({SUBGROUPS, "realmRoles", "clientRoles", "path", "parentId", "subGroupCount", "id"}),
+    )
+    page_size: int = 500
+
+    # -- desired side ----------------------------------------------------------------------------
+    def declared(self, realm: DesiredRealm) -> dict[str, Obj]:
+        return dict(flatten(realm.spec.get("groups")))
+
+    # -- live side -------------------------------------------------------------------------------
+    def read(self, ctx: Context) -> dict[str, Obj]:
+        base = f"/{seg(ctx.realm)}/groups"
+        params = {"briefRepresentation": "false"}
+        level: list[Obj] = ctx.api.get_paged(base, params, page_size=self.page_size)
+        objects: dict[str, Obj] = {}
+        ids: dict[str, str] = {}
+        while level:
+            for rep in level:
+                objects[rep["path"]] = live_group(rep)
+                ids[rep["path"]] = rep["id"]
+            # subGroupCount is absent only if the server did not count: then ask.
+            parents = [
+                rep["id"]
+                for rep in level
+                if (rep.get("subGroupCount") or 0) > 0 or "subGroupCount" not in rep
+            ]
+            pages = ctx.api.map(
+                lambda gid: ctx.api.get_paged(f"{base}/{gid}/children", params, page_size=self.page_size),
+                parents,
+            )
+            level = [child for page in pages for child in page]
+        ctx.live.index[GROUP_IDS] = ids
+        return objects
+
+    def read_one(self, ctx: Context, key: str) -> Obj | None:
+        try:
+            rep: Obj = ctx.api.get(f"/{seg(ctx.realm)}/group-by-path/{quote(key.strip('/'), safe='/')}")
+        except NotFound:
+            return None
+        if rep.get("path") != key:
+            return None
+        ctx.live.index.setdefault(GROUP_IDS, {})[key] = rep["id"]
+        return live_group(rep)
+
+    # -- comparison ------------------------------------------------------------------------------
+    def compare(self, key: str, desired: Obj, live: Obj, ctx: Context) -> list[FieldDiff]:
+        diffs = diff_declared(desired, live, self.rules)
+        return diffs + mapping_diffs(
+            "realmRoles",
+            "clientRoles",
+            desired.get("realmRoles"),
+            desired.get("clientRoles"),
+            live.get("realmRoles"),
+            live.get("clientRoles"),
+        )
+
+    # -- writes ----------------------------------------------------------------------------------
+    def create(self, ctx: Context, key: str, desired: Obj) -> None:
+        parent = parent_path(key)
+        base = f"/{seg(ctx.realm)}/groups"
+        collection = f"{base}/{self._group_id(ctx, parent)}/children" if parent else base
+        body: Obj = {"name": key.rsplit("/", 1)[1]}
+        if desired.get("description") is not None:
+            body["description"] = desired["description"]
+        if desired.get("attributes"):
+            body["attributes"] = merge_list_attributes({}, desired["attributes"])
+        group_id = ctx.api.create(collection, body)
+        ctx.live.index.setdefault(GROUP_IDS, {})[key] = group_id
+        wanted = mapping_diffs(
+            "realmRoles", "clientRoles", desired.get("realmRoles"), desired.get("clientRoles"), [], {}
+        )
+        self._write_mappings(ctx, group_id, wanted)
+
+    def update(self, ctx: Context, key: str, desired: Obj, live: Obj, diffs: list[FieldDiff]) -> None:
+        group_id = live["id"]
+        if any(not d.path.startswith(("realmRoles", "clientRoles.")) for d in diffs):
+            # PUT clears a description left out and replaces attributes: send live values overlaid.
+            body: Obj = {
+                "name": live["name"],
+                "attributes": merge_list_attributes(live.get("attributes"), desired.get("attributes") or {}),
+            }
+            description = desired["description"] if "description" in desired else live.get("description")
+            if description is not None:
+                body["description"] = description
+            ctx.api.put(f"/{seg(ctx.realm)}/groups/{group_id}", body)
+        self._write_mappings(ctx, group_id, diffs)
+
+    def delete(self, ctx: Context, key: str, live: Obj) -> None:
+        # Deleting a group deletes its subgroups: a child pruned after its parent is already gone.
+        with contextlib.suppress(NotFound):
+            ctx.api.delete(f"/{seg(ctx.realm)}/groups/{live['id']}")
+        ids: dict[str, str] = ctx.live.index.get(GROUP_IDS, {})
+        for path in [p for p in ids if p == key or p.startswith(key + "/")]:
+            ids.pop(path, None)
+
+    # -- helpers ---------------------------------------------------------------------------------
+    @staticmethod
+    def _group_id(ctx: Context, path: str) -> str:
+        ids: dict[str, str] = ctx.live.index.setdefault(GROUP_IDS, {})
+        if path not in ids:
+            url = f"/{seg(ctx.realm)}/group-by-path/{quote(path.strip('/'), safe='/')}"
+            try:
+                ids[path] = str(ctx.api.get(url)["id"])
+            except NotFound:
+                raise NotFound(
+                    404, "GET", url, f"group {path!r} does not exist in realm {ctx.realm!r}"
+                ) from None
+        return ids[path]
+
+    @staticmethod
+    def _write_mappings(ctx: Context, group_id: str, diffs: list[FieldDiff]) -> None:
+        """Add and remove exactly the role mappings that the realmRoles/clientRoles diffs name."""
+        mappings = f"/{seg(ctx.realm)}/groups/{group_id}/role-mappings"
+        for d in diffs:
+            if d.path == "realmRoles":
+                client_id: str | None = None
+                url = f"{mappings}/realm"
+            elif d.path.startswith("clientRoles."):
+                client_id = d.path.removeprefix("clientRoles.")
+                url = f"{mappings}/clients/{require_client_uuid(ctx, client_id)}"
+            else:
+                continue
+            before, after = set(d.before or []), set(d.after or [])
+            add, remove = role_reps(ctx, client_id, after - before), role_reps(ctx, client_id, before - after)
+            if add:
+                ctx.api.post(url, add)
+            if remove:
+                ctx.api.delete(url, remove)

@@ -1,0 +1,229 @@
+"""Organizations: settings, domains, attributes and members (by username).
+
+- Organizations need ``organizationsEnabled: true`` on the realm; otherwise every ``/organizations``
+  request answers 404 "Organizations not enabled for this realm", so a realm with the flag off reads
+  as having none.
+- Listings default to ``max=10``: every listing here is paged explicitly.
+- A PUT replaces ``domains`` (absent means none) and replaces ``attributes`` when sent (absent keeps
+  them): an update GETs the organization, overlays the declared fields and PUTs the whole object.
+  Keycloak stores domain names in lower case; declared names are lower-cased to match.
+- ``alias`` is fixed at creation (derived from ``name`` if left out; a name with spaces needs one).
+- Members are authoritative when declared. Removing an UNMANAGED member (added through the Admin API)
+  only unlinks it; removing a MANAGED member (brought in by the organization's identity provider)
+  deletes the user account, and the plan says so (``destroys_on_update``, ``update_reason``).
+- ``POST /organizations/{id}/members`` takes the bare user id as its JSON body (a JSON string; the
+  unquoted id is accepted too).
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from reconciler.compare import FieldDiff, Rules, diff_declared
+from reconciler.desired.model import DesiredRealm
+from reconciler.errors import KcrError, NotFound
+from reconciler.keycloak.client import seg
+from reconciler.kinds.base import STATE_KEY, Context, Kind, Obj
+from reconciler.kinds.user import attribute_values
+
+SCALARS = ("name", "alias", "enabled", "description", "redirectUrl")
+PAGE = 100
+MANAGED = "MANAGED"
+# Live-only keys: what member removal destroys, and member ids for removal. Never compared or shown.
+MANAGED_MEMBERS = "_managedMembers"
+MEMBER_IDS = "_memberIds"
+
+
+def domain_name(domain: Any) -> str:
+    return str(domain.get("name") if isinstance(domain, dict) else domain).lower()
+
+
+def _base(ctx: Context) -> str:
+    return f"/{seg(ctx.realm)}/organizations"
+
+
+def live_organization(rep: dict[str, Any]) -> Obj:
+    obj: Obj = {k: rep[k] for k in SCALARS if k in rep}
+    obj["domains"] = sorted(
+        ({"name": d["name"], "verified": bool(d.get("verified"))} for d in rep.get("domains") or []),
+        key=lambda d: str(d["name"]),
+    )
+    obj["attributes"] = dict(rep.get("attributes") or {})
+    obj["id"] = rep["id"]
+    return obj
+
+
+def removed_managed_members(diffs: list[FieldDiff], live: Obj) -> list[str]:
+    managed = set(live.get(MANAGED_MEMBERS) or [])
+    removed: set[str] = set()
+    for d in diffs:
+        if d.path == "members":
+            removed |= set(d.before or []) - set(d.after or [])
+    return sorted(removed & managed)
+
+
+def diff_domains(want: list[Any], live: list[dict[str, Any]]) -> list[FieldDiff]:
+    """Domains compared by name (as a set); ``verified`` only where it is declared."""
+    have = {str(d["name"]): bool(d.get("verified")) for d in live}
+    if {domain_name(d) for d in want} != set(have):
+        return [FieldDiff("domains", sorted(have), sorted(domain_name(d) for d in want))]
+    return [
+        FieldDiff(f"domains[{domain_name(d)}].verified", have[domain_name(d)], bool(d["verified"]))
+        for d in want
+        if isinstance(d, dict) and "verified" in d and bool(d["verified"]) != have[domain_name(d)]
+    ]
+
+
+class OrganizationKind(Kind):
+    name = "organization"
+    collection = "organizations"
+    phase = 70
+    rules: ClassVar[Rules] = Rules(
+        sets=frozenset({"members"}),
+        list_maps=frozenset({"attributes"}),
+        ignore=frozenset({"domains"}),  # compared by diff_domains
+    )
+
+    def declared(self, realm: DesiredRealm) -> dict[str, Obj]:
+        out: dict[str, Obj] = {}
+        for spec in realm.spec.get("organizations") or []:
+            obj = dict(spec)
+            if "domains" in obj:
+                obj["domains"] = [
+                    {**d, "name": domain_name(d)} if isinstance(d, dict) else {"name": domain_name(d)}
+                    for d in obj["domains"] or []
+                ]
+            if "members" in obj:
+                obj["members"] = [str(m).lower() for m in obj["members"] or []]
+            out[str(obj.get("alias") or obj.get("name"))] = obj
+        return out
+
+    def redact(self, obj: Obj | None) -> Obj | None:
+        return super().redact(
+            None if obj is None else {k: v for k, v in obj.items() if not k.startswith("_")}
+        )
+
+    # -- live --------------------------------------------------------------------------------------
+    def read(self, ctx: Context) -> dict[str, Obj]:
+        realm_rep = ctx.live.index.get("realm") or {}
+        if not realm_rep.get("organizationsEnabled"):
+            return {}
+        live = self._list(ctx) or {}
+        with_members = [
+            live[key]
+            for key, spec in self.declared(ctx.desired).items()
+            if key in live and "members" in spec and spec.get(STATE_KEY) != "absent"
+        ]
+        ctx.api.map(lambda obj: self._read_members(ctx, obj), with_members)
+        return live
+
+    def read_one(self, ctx: Context, key: str) -> Obj | None:
+        obj = (self._list(ctx) or {}).get(key)
+        if obj is not None:
+            self._read_members(ctx, obj)
+        return obj
+
+    def _list(self, ctx: Context) -> dict[str, Obj] | None:
+        try:
+            reps = ctx.api.get_paged(_base(ctx), {"briefRepresentation": "false"}, page_size=PAGE)
+        except NotFound:  # organizations not enabled for this realm
+            return None
+        return {str(rep.get("alias") or rep["name"]): live_organization(rep) for rep in reps}
+
+    def _read_members(self, ctx: Context, obj: Obj) -> None:
+        members = ctx.api.get_paged(
+            f"{_base(ctx)}/{obj['id']}/members", {"briefRepresentation": "true"}, page_size=PAGE
+        )
+        obj["members"] = sorted(m["username"] for m in members)
+        obj[MANAGED_MEMBERS] = sorted(m["username"] for m in members if m.get("membershipType") == MANAGED)
+        obj[MEMBER_IDS] = {m["username"]: m["id"] for m in members}
+
+    # -- comparison --------------------------------------------------------------------------------
+    def compare(self, key: str, desired: Obj, live: Obj, ctx: Context) -> list[FieldDiff]:
+        diffs = diff_declared(desired, live, self.rules)
+        if "domains" in desired:
+            diffs.extend(diff_domains(desired["domains"] or [], live.get("domains") or []))
+        return diffs
+
+    def destroys_on_update(self, key: str, diffs: list[FieldDiff], live: Obj) -> int:
+        return len(removed_managed_members(diffs, live))
+
+    def update_reason(self, key: str, diffs: list[FieldDiff], live: Obj) -> str:
+        removed = removed_managed_members(diffs, live)
+        if len(removed) == 1:
+            return f"removing managed member {removed[0]} deletes the user account"
+        if removed:
+            return f"removing managed members {', '.join(removed)} deletes their user accounts"
+        return super().update_reason(key, diffs, live)
+
+    # -- writes ------------------------------------------------------------------------------------
+    def create(self, ctx: Context, key: str, desired: Obj) -> None:
+        body: dict[str, Any] = {k: desired[k] for k in SCALARS if k in desired}
+        if "domains" in desired:
+            body["domains"] = [
+                {"name": d["name"], "verified": bool(d.get("verified", False))} for d in desired["domains"]
+            ]
+        if "attributes" in desired:
+            body["attributes"] = {k: attribute_values(v) for k, v in (desired["attributes"] or {}).items()}
+        org_id = ctx.api.create(_base(ctx), body)
+        live: Obj = {**body, "id": org_id, "members": [], MANAGED_MEMBERS: [], MEMBER_IDS: {}}
+        self._write_members(ctx, key, desired, live)
+        ctx.live.of(self.name)[key] = live
+
+    def update(self, ctx: Context, key: str, desired: Obj, live: Obj, diffs: list[FieldDiff]) -> None:
+        path = f"{_base(ctx)}/{live['id']}"
+        if any(d.path != "members" for d in diffs):
+            rep: dict[str, Any] = ctx.api.get(path)
+            for field in SCALARS:
+                if field in desired:
+                    rep[field] = desired[field]
+            if "attributes" in desired:
+                merged = dict(rep.get("attributes") or {})
+                merged.update({k: attribute_values(v) for k, v in (desired["attributes"] or {}).items()})
+                rep["attributes"] = merged
+            if "domains" in desired:
+                verified = {d["name"]: bool(d.get("verified")) for d in rep.get("domains") or []}
+                rep["domains"] = [
+                    {
+                        "name": d["name"],
+                        "verified": bool(d["verified"])
+                        if "verified" in d
+                        else verified.get(d["name"], False),
+                    }
+                    for d in desired["domains"]
+                ]
+            ctx.api.put(path, rep)
+        self._write_members(ctx, key, desired, live)
+
+    def _write_members(self, ctx: Context, key: str, desired: Obj, live: Obj) -> None:
+        if "members" not in desired:
+            return
+        base = f"{_base(ctx)}/{live['id']}/members"
+        want, have = set(desired["members"] or []), set(live.get("members") or [])
+        for username in sorted(want - have):
+            ctx.api.post(base, self._user_id(ctx, key, username))  # body: the id as a JSON string
+        ids = live.get(MEMBER_IDS) or {}
+        for username in sorted(have - want):
+            member_id = ids.get(username) or self._user_id(ctx, key, username)
+            ctx.api.delete(f"{base}/{member_id}")
+
+    def _user_id(self, ctx: Context, key: str, username: str) -> str:
+        known = ctx.live.of("user").get(username)
+        if known and known.get("id"):
+            return str(known["id"])
+        found = (
+            ctx.api.get(
+                f"/{seg(ctx.realm)}/users",
+                {"username": username, "exact": "true", "briefRepresentation": "true"},
+            )
+            or []
+        )
+        for user in found:
+            if user.get("username") == username:
+                return str(user["id"])
+        raise KcrError(
+            f"{self.address(ctx.realm, key)}: member {username!r} is not a user of realm {ctx.realm!r}"
+        )
+
+    def delete(self, ctx: Context, key: str, live: Obj) -> None:
+        ctx.api.delete(f"{_base(ctx)}/{live['id']}")

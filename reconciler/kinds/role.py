@@ -1,0 +1,403 @@
+"""Realm roles and client roles, with their attributes and composites.
+
+Keys: a realm role by its name (``admin``), a client role as ``<clientId>/<name>``
+(``orders-api/read``); addresses ``<realm>/role/admin`` and ``<realm>/role/orders-api/read``.
+
+Compared: declared fields only; ``attributes`` as a list map; ``composites`` per declared part: a
+declared ``composites.realm`` is the whole set of realm composites, a declared
+``composites.client.<clientId>`` the whole set of that client's (``[]`` removes them all); clients not
+named are left alone. The ``composite`` flag is derived and ignored.
+
+Reading costs one paged listing of realm roles, one per client, and one composites read per composite
+role (built-in composites only when declared): it grows with clients and roles, never with users.
+Role listings say ``composite: true`` but not what the composites are, hence the extra read.
+
+Verified on Keycloak 26.7: role PUT clears ``description`` when it is left out and keeps
+``attributes`` when left out (replaces them when sent); composites are added and removed by ``id``
+(a name-only entry is 404); an inline composite naming an unknown *client* is silently dropped, so
+composites are always added by resolved id after the role exists.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterable, Mapping
+from typing import Any, ClassVar
+
+from reconciler.compare import FieldDiff, Rules, diff_declared, equal_as_set, scalar_to_str
+from reconciler.desired.model import DesiredRealm
+from reconciler.errors import DesiredStateError, NotFound, Problem
+from reconciler.keycloak.client import seg
+from reconciler.kinds.base import Context, Kind, Obj
+
+RoleRef = tuple[str | None, str]  # (clientId or None for a realm role, role name)
+
+BUILTIN_REALM_ROLES = frozenset({"offline_access", "uma_authorization"})
+MASTER_BUILTIN_REALM_ROLES = frozenset({"admin", "create-realm"})
+BUILTIN_CLIENTS = frozenset(
+    {"account", "account-console", "admin-cli", "broker", "realm-management", "security-admin-console"}
+)
+
+# Shared with later kinds through ``ctx.live.index``.
+ROLE_IDS = "role_ids"  # role key -> role id
+ROLE_REFS = "role_refs"  # role key -> (clientId | None, name), for keys read from Keycloak
+CLIENT_IDS = "client_ids"  # clientId -> client uuid (filled by the client kind; we fall back)
+
+
+def role_key(client_id: str | None, name: str) -> str:
+    return name if client_id is None else f"{client_id}/{name}"
+
+
+def is_builtin_client(client_id: str, realm: str) -> bool:
+    # The master realm holds one "<realm>-realm" client per realm, made by Keycloak.
+    return client_id in BUILTIN_CLIENTS or (realm == "master" and client_id.endswith("-realm"))
+
+
+def as_str_list(value: Any) -> list[str]:
+    """A list-map value as Keycloak stores it: a bare scalar is a one-element list, all strings."""
+    items = value if isinstance(value, list) else [value]
+    return [str(scalar_to_str(v)) for v in items if v is not None]
+
+
+def merge_list_attributes(
+    live: Mapping[str, Any] | None, declared: Mapping[str, Any]
+) -> dict[str, list[str]]:
+    """Live attributes overlaid with the declared keys (Keycloak replaces ``attributes`` wholesale on
+    PUT, so undeclared keys must be sent back). A declared null or empty list removes the key."""
+    merged = {k: list(v) for k, v in (live or {}).items()}
+    for k, v in declared.items():
+        values = as_str_list(v) if v is not None else []
+        if values:
+            merged[k] = values
+        else:
+            merged.pop(k, None)
+    return merged
+
+
+def set_diff(path: str, want: Iterable[str] | None, have: Iterable[str] | None) -> list[FieldDiff]:
+    want_list, have_list = sorted(set(want or [])), sorted(set(have or []))
+    return [] if equal_as_set(want_list, have_list) else [FieldDiff(path, have_list, want_list)]
+
+
+def mapping_diffs(
+    prefix_realm: str,
+    prefix_client: str,
+    want_realm: Any,
+    want_client: Any,
+    have_realm: Any,
+    have_client: Mapping[str, Any] | None,
+) -> list[FieldDiff]:
+    """Set differences of a realm-role list and a per-client map of role lists, over what is declared:
+    a declared realm list is authoritative; in the client map, each declared client's list is."""
+    diffs: list[FieldDiff] = []
+    if want_realm is not None:
+        diffs += set_diff(prefix_realm, want_realm, have_realm)
+    for client_id, names in (want_client or {}).items():
+        diffs += set_diff(f"{prefix_client}.{client_id}", names, (have_client or {}).get(client_id))
+    return diffs
+
+
+def client_uuid(ctx: Context, client_id: str) -> str | None:
+    """The internal id of a client, from the client kind's index or one lookup by clientId."""
+    ids: dict[str, str] = ctx.live.index.setdefault(CLIENT_IDS, {})
+    if client_id in ids:
+        return ids[client_id]
+    rows = ctx.api.get(f"/{seg(ctx.realm)}/clients", {"clientId": client_id}) or []
+    for row in rows:
+        if row.get("clientId") == client_id:
+            ids[client_id] = str(row["id"])
+            return ids[client_id]
+    return None
+
+
+def require_client_uuid(ctx: Context, client_id: str) -> str:
+    uuid = client_uuid(ctx, client_id)
+    if uuid is None:
+        raise NotFound(
+            404,
+            "GET",
+            f"/{ctx.realm}/clients?clientId={client_id}",
+            f"client {client_id!r} does not exist in realm {ctx.realm!r}",
+        )
+    return uuid
+
+
+def role_container(ctx: Context, client_id: str | None) -> str:
+    if client_id is None:
+        return f"/{seg(ctx.realm)}/roles"
+    return f"/{seg(ctx.realm)}/clients/{require_client_uuid(ctx, client_id)}/roles"
+
+
+def resolve_role_id(ctx: Context, client_id: str | None, name: str) -> str:
+    """The id of a realm or client role, from the index the role kind filled, or one GET."""
+    ids: dict[str, str] = ctx.live.index.setdefault(ROLE_IDS, {})
+    key = role_key(client_id, name)
+    if key not in ids:
+        path = f"{role_container(ctx, client_id)}/{seg(name)}"
+        try:
+            rep = ctx.api.get(path)
+        except NotFound:
+            what = f"client role {name!r} of client {client_id!r}" if client_id else f"realm role {name!r}"
+            raise NotFound(404, "GET", path, f"{what} does not exist in realm {ctx.realm!r}") from None
+        ids[key] = str(rep["id"])
+    return ids[key]
+
+
+def role_reps(ctx: Context, client_id: str | None, names: Iterable[str]) -> list[dict[str, str]]:
+    """Request bodies for role-mapping and composite endpoints: ``[{id, name}]`` (both needed)."""
+    return [{"id": resolve_role_id(ctx, client_id, n), "name": n} for n in sorted(set(names))]
+
+
+def composite_targets(spec: Mapping[str, Any]) -> list[str]:
+    """Keys of the roles a declared role's composites name."""
+    composites = spec.get("composites") or {}
+    keys = [role_key(None, n) for n in composites.get("realm") or []]
+    for client_id, names in (composites.get("client") or {}).items():
+        keys += [role_key(client_id, n) for n in names or []]
+    return keys
+
+
+def dependency_order(edges: Mapping[str, list[str]]) -> list[str]:
+    """Nodes with every node's targets first (depth first, iterative). A cycle does not loop: the
+    node already on the path is simply not revisited. Nodes keep their given order where free."""
+    done: set[str] = set()
+    on_path: set[str] = set()
+    order: list[str] = []
+    for start in edges:
+        if start in done:
+            continue
+        stack: list[tuple[str, Iterable[str]]] = [(start, iter(edges[start]))]
+        on_path.add(start)
+        while stack:
+            node, targets = stack[-1]
+            for target in targets:
+                if target in edges and target not in done and target not in on_path:
+                    on_path.add(target)
+                    stack.append((target, iter(edges[target])))
+                    break
+            else:
+                stack.pop()
+                on_path.discard(node)
+                done.add(node)
+                order.append(node)
+    return order
+
+
+def declared_refs(realm: DesiredRealm) -> dict[str, tuple[RoleRef, Obj]]:
+    """Every declared role: key -> ((clientId | None, name), spec), in declaration order."""
+    roles = realm.spec.get("roles") or {}
+    found: dict[str, tuple[RoleRef, Obj]] = {}
+    problems: list[Problem] = []
+
+    def add(client_id: str | None, spec: Obj) -> None:
+        key = role_key(client_id, str(spec["name"]))
+        previous = found.get(key)
+        if previous is not None and previous[0][0] != client_id:
+            problems.append(
+                Problem(
+                    f"realm role and client role both have the key {key!r}",
+                    hint="rename one of them: a realm role name must not look like <clientId>/<role>",
+                )
+            )
+        found[key] = ((client_id, str(spec["name"])), spec)
+
+    for spec in roles.get("realm") or []:
+        add(None, spec)
+    for client_id, specs in (roles.get("client") or {}).items():
+        for spec in specs or []:
+            add(str(client_id), spec)
+    if problems:
+        raise DesiredStateError(problems)
+    return found
+
+
+class RoleKind(Kind):
+    name = "role"
+    collection = "roles"
+    phase = 40
+    rules: ClassVar[Rules] = Rules(
+        list_maps=frozenset({"attributes"}),
+        # ``composite`` is derived from ``composites``; composites are compared below, as sets.
+        ignore=frozenset({"composite", "composites", "clientRole", "containerId", "id"}),
+    )
+
+    # -- desired side ----------------------------------------------------------------------------
+    def declared(self, realm: DesiredRealm) -> dict[str, Obj]:
+        refs = declared_refs(realm)
+        order = dependency_order({key: composite_targets(spec) for key, (_, spec) in refs.items()})
+        return {key: refs[key][1] for key in order}
+
+    # -- live side -------------------------------------------------------------------------------
+    def read(self, ctx: Context) -> dict[str, Obj]:
+        realm = seg(ctx.realm)
+        params = {"briefRepresentation": "false"}
+        client_ids = self._all_client_ids(ctx)
+        listings: list[tuple[str | None, list[Obj]]] = [(None, ctx.api.get_paged(f"/{realm}/roles", params))]
+        clients = sorted(client_ids.items())
+        listings += zip(
+            [cid for cid, _ in clients],
+            ctx.api.map(lambda c: ctx.api.get_paged(f"/{realm}/clients/{c[1]}/roles", params), clients),
+            strict=True,
+        )
+
+        declared_keys = set(declared_refs(ctx.desired))
+        ids: dict[str, str] = ctx.live.index.setdefault(ROLE_IDS, {})
+        refs: dict[str, RoleRef] = ctx.live.index.setdefault(ROLE_REFS, {})
+        objects: dict[str, Obj] = {}
+        need_composites: list[tuple[str, str]] = []  # (key, role id)
+        for client_id, reps in listings:
+            for rep in reps:
+                key = role_key(client_id, rep["name"])
+                ids[key] = rep["id"]
+                refs[key] = (client_id, rep["name"])
+                objects[key] = self._live_object(rep)
+                if rep.get("composite") and (
+                    key in declared_keys or not self.is_builtin(key, rep, ctx.realm)
+                ):
+                    need_composites.append((key, rep["id"]))
+        composites = ctx.api.map(lambda item: self._read_composites(ctx, item[1]), need_composites)
+        for (key, _), value in zip(need_composites, composites, strict=True):
+            objects[key]["composites"] = value
+        return objects
+
+    def read_one(self, ctx: Context, key: str) -> Obj | None:
+        client_id, name = self._ref(ctx, key)
+        if client_id is not None and client_uuid(ctx, client_id) is None:
+            return None
+        try:
+            rep: Obj = ctx.api.get(f"{role_container(ctx, client_id)}/{seg(name)}")
+        except NotFound:
+            return None
+        ctx.live.index.setdefault(ROLE_IDS, {})[key] = rep["id"]
+        ctx.live.index.setdefault(ROLE_REFS, {})[key] = (client_id, name)
+        obj = self._live_object(rep)
+        if rep.get("composite"):
+            obj["composites"] = self._read_composites(ctx, rep["id"])
+        return obj
+
+    def is_builtin(self, key: str, live: Obj, realm: str) -> bool:
+        # Keycloak lower-cases the realm name in its default role: "default-roles-myrealm".
+        if key in BUILTIN_REALM_ROLES or key == f"default-roles-{realm.lower()}":
+            return True
+        if realm == "master" and key in MASTER_BUILTIN_REALM_ROLES:
+            return True
+        # Built-in clientIds hold no "/", so the first segment of a client role key names its client.
+        return "/" in key and is_builtin_client(key.split("/", 1)[0], realm)
+
+    # -- comparison ------------------------------------------------------------------------------
+    def compare(self, key: str, desired: Obj, live: Obj, ctx: Context) -> list[FieldDiff]:
+        diffs = diff_declared(desired, live, self.rules)
+        want = desired.get("composites")
+        if isinstance(want, Mapping):
+            have = live.get("composites") or {}
+            diffs += mapping_diffs(
+                "composites.realm",
+                "composites.client",
+                want.get("realm"),
+                want.get("client"),
+                have.get("realm"),
+                have.get("client"),
+            )
+        return diffs
+
+    # -- writes ----------------------------------------------------------------------------------
+    def create(self, ctx: Context, key: str, desired: Obj) -> None:
+        client_id, name = self._ref(ctx, key)
+        container = role_container(ctx, client_id)
+        body: Obj = {"name": name}
+        if desired.get("description") is not None:
+            body["description"] = desired["description"]
+        if desired.get("attributes"):
+            body["attributes"] = merge_list_attributes({}, desired["attributes"])
+        ctx.api.post(container, body)
+        # The Location of a new role ends in its name, not its id.
+        role_id = str(ctx.api.get(f"{container}/{seg(name)}")["id"])
+        ctx.live.index.setdefault(ROLE_IDS, {})[key] = role_id
+        ctx.live.index.setdefault(ROLE_REFS, {})[key] = (client_id, name)
+        want = desired.get("composites") or {}
+        add = role_reps(ctx, None, want.get("realm") or [])
+        for target_client, names in (want.get("client") or {}).items():
+            add += role_reps(ctx, target_client, names or [])
+        if add:
+            ctx.api.post(f"/{seg(ctx.realm)}/roles-by-id/{role_id}/composites", add)
+
+    def update(self, ctx: Context, key: str, desired: Obj, live: Obj, diffs: list[FieldDiff]) -> None:
+        role_id = live["id"]
+        by_id = f"/{seg(ctx.realm)}/roles-by-id/{role_id}"
+        if any(not d.path.startswith("composites.") for d in diffs):
+            # PUT clears a description that is left out: send what is live unless declared.
+            body: Obj = {
+                "name": live["name"],
+                "attributes": merge_list_attributes(live.get("attributes"), desired.get("attributes") or {}),
+            }
+            description = desired["description"] if "description" in desired else live.get("description")
+            if description is not None:
+                body["description"] = description
+            ctx.api.put(by_id, body)
+        add: list[dict[str, str]] = []
+        remove: list[dict[str, str]] = []
+        for d in diffs:
+            if d.path == "composites.realm":
+                target: str | None = None
+            elif d.path.startswith("composites.client."):
+                target = d.path.removeprefix("composites.client.")
+            else:
+                continue
+            before, after = set(d.before or []), set(d.after or [])
+            add += role_reps(ctx, target, after - before)
+            remove += role_reps(ctx, target, before - after)
+        if add:
+            ctx.api.post(f"{by_id}/composites", add)
+        if remove:
+            ctx.api.delete(f"{by_id}/composites", remove)
+
+    def delete(self, ctx: Context, key: str, live: Obj) -> None:
+        with contextlib.suppress(NotFound):  # already gone (its client was deleted)
+            ctx.api.delete(f"/{seg(ctx.realm)}/roles-by-id/{live['id']}")
+        ctx.live.index.get(ROLE_IDS, {}).pop(key, None)
+
+    # -- helpers ---------------------------------------------------------------------------------
+    @staticmethod
+    def _live_object(rep: Obj) -> Obj:
+        obj: Obj = {"name": rep["name"]}
+        if rep.get("description") is not None:
+            obj["description"] = rep["description"]
+        obj["attributes"] = dict(rep.get("attributes") or {})
+        obj["id"] = rep["id"]
+        return obj
+
+    def _ref(self, ctx: Context, key: str) -> RoleRef:
+        declared = declared_refs(ctx.desired).get(key)
+        if declared is not None:
+            return declared[0]
+        known: RoleRef | None = ctx.live.index.get(ROLE_REFS, {}).get(key)
+        return known if known is not None else (None, key)
+
+    @staticmethod
+    def _all_client_ids(ctx: Context) -> dict[str, str]:
+        """clientId -> uuid of every client: the client kind's index, or one paged listing."""
+        ids: dict[str, str] | None = ctx.live.index.get(CLIENT_IDS)
+        if ids is None:
+            rows = ctx.api.get_paged(f"/{seg(ctx.realm)}/clients")
+            ids = {str(r["clientId"]): str(r["id"]) for r in rows}
+            ctx.live.index[CLIENT_IDS] = ids
+        return dict(ids)
+
+    @staticmethod
+    def _read_composites(ctx: Context, role_id: str) -> Obj:
+        reps = ctx.api.get(f"/{seg(ctx.realm)}/roles-by-id/{role_id}/composites") or []
+        by_uuid = {uuid: cid for cid, uuid in (ctx.live.index.get(CLIENT_IDS) or {}).items()}
+        realm_names: list[str] = []
+        client_names: dict[str, list[str]] = {}
+        for rep in reps:
+            if not rep.get("clientRole"):
+                realm_names.append(rep["name"])
+                continue
+            uuid = rep["containerId"]
+            if uuid not in by_uuid:
+                by_uuid[uuid] = str(ctx.api.get(f"/{seg(ctx.realm)}/clients/{uuid}")["clientId"])
+            client_names.setdefault(by_uuid[uuid], []).append(rep["name"])
+        return {
+            "realm": sorted(realm_names),
+            "client": {cid: sorted(names) for cid, names in sorted(client_names.items())},
+        }
