@@ -6,6 +6,7 @@ Knows no kind by name: it walks the registry in phase order.
 from __future__ import annotations
 
 import time
+from typing import Any
 
 from reconciler import ownership
 from reconciler.desired.model import DesiredRealm, DesiredState
@@ -92,14 +93,16 @@ def diff_realm(api: AdminClient, desired: DesiredRealm, live: LiveRealm,
     return changes, unmanaged, fingerprints
 
 
-def _delete(kind: Kind, realm: str, key: str, live: dict[str, object], reason: str) -> Change:
+def _delete(kind: Kind, realm: str, key: str, live: dict[str, Any], reason: str) -> Change:
+    destroys, extra = kind.destroys_on_delete(key, live)
     return Change(realm=realm, kind=kind.name, key=key, action=Action.DELETE,
                   address=kind.address(realm, key), before=kind.redact(_public(live)), after=None,
-                  reason=reason, phase=kind.phase, destroys=1)
+                  reason=f"{reason}; {extra}" if extra else reason, phase=kind.phase, destroys=destroys)
 
 
-def _public(live: dict[str, object]) -> dict[str, object]:
-    return {k: v for k, v in live.items() if k != "id"}
+def _public(live: dict[str, Any]) -> dict[str, Any]:
+    # Ids and the kinds' private bookkeeping (keys starting with "_") are not for reviewers.
+    return {k: v for k, v in live.items() if k != "id" and not k.startswith("_")}
 
 
 def _nest(flat: dict[str, object]) -> dict[str, object]:

@@ -88,6 +88,10 @@ class Kind(ABC):
         """User accounts an update deletes as a side effect (organization managed members)."""
         return 0
 
+    def destroys_on_delete(self, key: str, live: Obj) -> tuple[int, str]:
+        """Objects deleting this one destroys (itself included), and what to add to the reason."""
+        return 1, ""
+
     def update_reason(self, key: str, diffs: list[FieldDiff], live: Obj) -> str:
         return "declared fields differ from Keycloak"
 

@@ -148,6 +148,13 @@ class OrganizationKind(Kind):
     def destroys_on_update(self, key: str, diffs: list[FieldDiff], live: Obj) -> int:
         return len(removed_managed_members(diffs, live))
 
+    def destroys_on_delete(self, key: str, live: Obj) -> tuple[int, str]:
+        # Deleting an organization deletes the accounts of its MANAGED members with it.
+        managed = sorted(live.get(MANAGED_MEMBERS) or [])
+        if not managed:
+            return 1, ""
+        return 1 + len(managed), f"deletes the user accounts of managed members {', '.join(managed)}"
+
     def update_reason(self, key: str, diffs: list[FieldDiff], live: Obj) -> str:
         removed = removed_managed_members(diffs, live)
         if len(removed) == 1:
