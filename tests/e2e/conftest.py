@@ -1,0 +1,137 @@
+"""Fixtures for the end-to-end tests: the shipped ``desired-state/`` applied to the real Keycloak.
+
+The shipped realms have fixed names (``enterprise``, ``enterprise-dev``), so each e2e module owns them:
+they are deleted before the module applies them and after it ends. E2e modules must therefore not run
+in parallel with each other (they carry an ``xdist_group``, honoured by ``pytest -n N --dist loadgroup``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+
+from reconciler.cli import main
+from reconciler.errors import NotFound
+from reconciler.keycloak.client import AdminClient, seg
+from reconciler.testing.server import KeycloakServer
+from tests.e2e.oidc import Realm
+
+REPO = Path(__file__).resolve().parents[2]
+SHIPPED = REPO / "desired-state"
+SHIPPED_REALMS = ("enterprise", "enterprise-dev")
+REALM = "enterprise"
+
+# Values for the ${env:...} variables of desired-state/ (see desired-state/.env.example). Test-only
+# values; the passwords satisfy the realm's password policy.
+EXAMPLE_ENV = {
+    "ENTERPRISE_CLIENT_SECRET": "e2e-enterprise-client-secret",
+    "ONBOARDING_CLIENT_SECRET": "e2e-onboarding-service-secret",
+    "ENTERPRISE_DEV_CLIENT_SECRET": "e2e-enterprise-dev-secret",
+    "ACME_ADMIN_PASSWORD": "Acme-admin-e2e-1",
+    "GLOBEX_MANAGER_PASSWORD": "Globex-manager-e2e-1",
+    "DEMO_USER_PASSWORD": "Demo-user-e2e-1",
+}
+FRONTEND_REDIRECT = "http://localhost:3000/auth/callback"
+# A TEST-ONLY public client with the password grant, standing in for a logged-in user's token that
+# is meant for the identity service (it puts enterprise-client into `aud`). Not in the example.
+LOGIN_CLIENT = "e2e-password-login"
+# A TEST-ONLY confidential client WITHOUT standard.token.exchange.enabled.
+NO_EXCHANGE_CLIENT = "e2e-no-exchange"
+NO_EXCHANGE_SECRET = "e2e-no-exchange-secret"
+
+CONNECTION_VARS = (
+    "KEYCLOAK_URL",
+    "KEYCLOAK_USER",
+    "KEYCLOAK_PASSWORD",
+    "KEYCLOAK_CLIENT_ID",
+    "KEYCLOAK_CLIENT_SECRET",
+    "KEYCLOAK_REALM",
+)
+
+
+def kcr(*args: str) -> Result:
+    """Run the ``kcr`` command line in-process (the environment comes from ``e2e_env``)."""
+    return CliRunner().invoke(main, list(args), catch_exceptions=False)
+
+
+def delete_realms(api: AdminClient, names: tuple[str, ...] = SHIPPED_REALMS) -> None:
+    for name in names:
+        with contextlib.suppress(NotFound):
+            api.delete(f"/{seg(name)}")
+
+
+@pytest.fixture(scope="module")
+def e2e_env(keycloak: KeycloakServer) -> Iterator[dict[str, str]]:
+    """KEYCLOAK_* connection variables and the example's secrets, set for the whole module."""
+    env = {**keycloak.env(), **EXAMPLE_ENV}
+    with pytest.MonkeyPatch.context() as mp:
+        for name in CONNECTION_VARS:
+            mp.delenv(name, raising=False)
+        for name, value in env.items():
+            mp.setenv(name, value)
+        yield env
+
+
+@pytest.fixture(scope="module")
+def shipped(admin_api: AdminClient, e2e_env: dict[str, str]) -> Iterator[Result]:
+    """The shipped desired-state applied by ``kcr apply --auto-approve``; the realms are removed after."""
+    delete_realms(admin_api)
+    result = kcr("apply", str(SHIPPED), "--auto-approve")
+    assert result.exit_code == 0, result.output
+    yield result
+    delete_realms(admin_api)
+
+
+@pytest.fixture(scope="module")
+def realm(keycloak: KeycloakServer) -> Realm:
+    return Realm(keycloak.url.rstrip("/"), REALM)
+
+
+@pytest.fixture(scope="module")
+def test_clients(admin_api: AdminClient, shipped: Result) -> Iterator[None]:
+    """The test-only clients, made through the Admin API after the example is applied."""
+    path = f"/{seg(REALM)}/clients"
+    admin_api.post(
+        path,
+        {
+            "clientId": LOGIN_CLIENT,
+            "publicClient": True,
+            "standardFlowEnabled": False,
+            "directAccessGrantsEnabled": True,
+            "protocolMappers": [
+                {
+                    "name": "audience enterprise-client",
+                    "protocol": "openid-connect",
+                    "protocolMapper": "oidc-audience-mapper",
+                    "config": {"included.client.audience": "enterprise-client", "access.token.claim": "true"},
+                }
+            ],
+        },
+    )
+    admin_api.post(
+        path,
+        {
+            "clientId": NO_EXCHANGE_CLIENT,
+            "publicClient": False,
+            "secret": NO_EXCHANGE_SECRET,
+            "standardFlowEnabled": False,
+            "directAccessGrantsEnabled": False,
+        },
+    )
+    yield
+    for client_id in (LOGIN_CLIENT, NO_EXCHANGE_CLIENT):
+        for row in admin_api.get(path, {"clientId": client_id}) or []:
+            admin_api.delete(f"{path}/{row['id']}")
+
+
+@pytest.fixture
+def workdir(tmp_path: Path) -> Path:
+    """A copy of the shipped desired-state that a test may edit."""
+    target = tmp_path / "desired-state"
+    shutil.copytree(SHIPPED, target)
+    return target

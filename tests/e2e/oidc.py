@@ -1,0 +1,213 @@
+"""Small OIDC client and resource-server helpers for the end-to-end tests (httpx + joserfc).
+
+What a real identity service and a real backend do with Keycloak: get tokens (password grant through a
+test client, the authorization code flow with PKCE, client credentials), refresh and exchange them, and
+verify a token against the realm's JWKS the way a backend middleware does.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import html
+import json
+import re
+import secrets
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import httpx
+from joserfc import jwt
+from joserfc.jwk import KeySet
+
+TOKEN_EXCHANGE = "urn:ietf:params:oauth:grant-type:token-exchange"
+ACCESS_TOKEN_TYPE = "urn:ietf:params:oauth:token-type:access_token"
+_FORM_ACTION = re.compile(r'<form[^>]*id="kc-form-login"[^>]*action="([^"]+)"', re.S)
+
+
+class TokenError(Exception):
+    """The token endpoint refused a request: ``status`` and Keycloak's ``error``/``description``."""
+
+    def __init__(self, status: int, body: dict[str, Any]) -> None:
+        self.status = status
+        self.error = str(body.get("error", ""))
+        self.description = str(body.get("error_description", ""))
+        super().__init__(f"HTTP {status} {self.error}: {self.description}")
+
+
+def unverified_claims(token: str) -> dict[str, Any]:
+    """The payload of a JWT, not verified (for assertions after ``verify_access_token``)."""
+    payload = token.split(".")[1]
+    payload += "=" * (-len(payload) % 4)
+    claims: dict[str, Any] = json.loads(base64.urlsafe_b64decode(payload))
+    return claims
+
+
+def audiences(claims: dict[str, Any]) -> list[str]:
+    """``aud`` as a list (Keycloak writes a single audience as a plain string)."""
+    aud = claims.get("aud")
+    if aud is None:
+        return []
+    return [aud] if isinstance(aud, str) else list(aud)
+
+
+@dataclass
+class Realm:
+    """The OIDC endpoints of one realm."""
+
+    base_url: str
+    name: str
+
+    @property
+    def issuer(self) -> str:
+        return f"{self.base_url}/realms/{self.name}"
+
+    @property
+    def token_url(self) -> str:
+        return f"{self.issuer}/protocol/openid-connect/token"
+
+    @property
+    def auth_url(self) -> str:
+        return f"{self.issuer}/protocol/openid-connect/auth"
+
+    @property
+    def jwks_url(self) -> str:
+        return f"{self.issuer}/protocol/openid-connect/certs"
+
+    def token(self, form: dict[str, str]) -> dict[str, Any]:
+        response = httpx.post(self.token_url, data=form, timeout=30)
+        body: dict[str, Any] = response.json()
+        if response.status_code != 200:
+            raise TokenError(response.status_code, body)
+        return body
+
+    def password_grant(
+        self, client_id: str, username: str, password: str, client_secret: str | None = None
+    ) -> dict[str, Any]:
+        form = {
+            "grant_type": "password",
+            "client_id": client_id,
+            "username": username,
+            "password": password,
+            "scope": "openid",
+        }
+        if client_secret is not None:
+            form["client_secret"] = client_secret
+        return self.token(form)
+
+    def client_credentials(self, client_id: str, client_secret: str) -> dict[str, Any]:
+        return self.token(
+            {"grant_type": "client_credentials", "client_id": client_id, "client_secret": client_secret}
+        )
+
+    def refresh(self, client_id: str, client_secret: str, refresh_token: str) -> dict[str, Any]:
+        return self.token(
+            {
+                "grant_type": "refresh_token",
+                "client_id": client_id,
+                "client_secret": client_secret,
+                "refresh_token": refresh_token,
+            }
+        )
+
+    def exchange(
+        self,
+        client_id: str,
+        client_secret: str,
+        subject_token: str,
+        *,
+        audience: str | None = None,
+        scope: str | None = None,
+    ) -> dict[str, Any]:
+        form = {
+            "grant_type": TOKEN_EXCHANGE,
+            "client_id": client_id,
+            "client_secret": client_secret,
+            "subject_token": subject_token,
+            "subject_token_type": ACCESS_TOKEN_TYPE,
+        }
+        if audience is not None:
+            form["audience"] = audience
+        if scope is not None:
+            form["scope"] = scope
+        return self.token(form)
+
+    def authorization_code_login(
+        self, client_id: str, client_secret: str, redirect_uri: str, username: str, password: str
+    ) -> dict[str, Any]:
+        """Drive the browser part of the code flow (with PKCE S256), then redeem the code."""
+        verifier = secrets.token_urlsafe(48)
+        challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=")
+        state = secrets.token_urlsafe(16)
+        with httpx.Client(timeout=30, follow_redirects=False) as browser:
+            page = browser.get(
+                self.auth_url,
+                params={
+                    "client_id": client_id,
+                    "response_type": "code",
+                    "redirect_uri": redirect_uri,
+                    "scope": "openid",
+                    "state": state,
+                    "code_challenge": challenge.decode(),
+                    "code_challenge_method": "S256",
+                },
+            )
+            # Keycloak marks its login cookies Secure even on plain http, so a cookie jar would not
+            # send them back to http://127.0.0.1 (a browser on localhost would): send them by hand.
+            cookies = "; ".join(f"{c.name}={c.value}" for c in page.cookies.jar)
+            answer = page
+            # With organizations enabled the browser flow is "identity first": one page asks for the
+            # username, the next for the password. Post the login form until Keycloak redirects.
+            for _ in range(3):
+                match = _FORM_ACTION.search(answer.text)
+                if answer.status_code != 200 or match is None:
+                    break
+                answer = browser.post(
+                    html.unescape(match.group(1)),
+                    headers={"Cookie": cookies},
+                    data={"username": username, "password": password, "credentialId": ""},
+                )
+        location = answer.headers.get("location", "")
+        if answer.status_code != 302 or not location.startswith(redirect_uri):
+            raise AssertionError(
+                f"login did not redirect to the client (HTTP {answer.status_code}): "
+                f"{_page_message(answer.text)}"
+            )
+        query = parse_qs(urlsplit(location).query)
+        assert query["state"] == [state]
+        return self.token(
+            {
+                "grant_type": "authorization_code",
+                "client_id": client_id,
+                "client_secret": client_secret,
+                "code": query["code"][0],
+                "redirect_uri": redirect_uri,
+                "code_verifier": verifier,
+            }
+        )
+
+    def key_set(self) -> KeySet:
+        response = httpx.get(self.jwks_url, timeout=30)
+        response.raise_for_status()
+        return KeySet.import_key_set(response.json())
+
+
+def verify_access_token(realm: Realm, token: str, audience: str | None) -> dict[str, Any]:
+    """What a backend middleware does: check the signature against the realm's JWKS, then the
+    issuer, the expiry and (when given) that ``audience`` is one of the token's audiences.
+    Raises a joserfc error when any check fails; returns the verified claims."""
+    decoded = jwt.decode(token, realm.key_set(), algorithms=["RS256"])
+    options: dict[str, Any] = {"iss": {"essential": True, "value": realm.issuer}, "exp": {"essential": True}}
+    if audience is not None:
+        options["aud"] = {"essential": True, "value": audience}
+    jwt.JWTClaimsRegistry(leeway=5, **options).validate(decoded.claims)
+    return dict(decoded.claims)
+
+
+def _page_message(page: str) -> str:
+    """The title and feedback text of a Keycloak login page, for a readable failure."""
+    found = re.findall(
+        r"<title>([^<]*)</title>|kc-feedback-text\">([^<]*)<|id=\"input-error[^\"]*\"[^>]*>([^<]*)<", page
+    )
+    return " | ".join(" ".join(part.strip() for part in parts if part.strip()) for parts in found)[:300]
