@@ -137,6 +137,8 @@ def validate(paths: tuple[str, ...]) -> None:
     from reconciler.desired import load
 
     state = load(resolve_paths(paths))
+    for warning in state.warnings:
+        click.echo(f"warning: {warning}", err=True)
     counts = _count_objects(state)
     click.echo(f"Valid: {len(state.sources)} file(s), {len(state.realms)} realm(s), {counts}.")
 
@@ -224,8 +226,10 @@ def _server_version(api: Any) -> str:
 
     try:
         return str(api.server_version())
-    except ApiError:
-        return ""  # serverinfo needs master-realm rights; a realm-scoped account may not have them
+    except (ApiError, KeyError, TypeError):
+        # serverinfo needs master-realm rights: a realm-scoped account gets a 403, or (Keycloak 26.7)
+        # a 200 without ``systemInfo``. The version is informational only.
+        return ""
 
 
 @main.command()
@@ -331,6 +335,33 @@ def drift(paths: tuple[str, ...], realms: tuple[str, ...], fmt: str, fail_on_unm
     click.echo(_render(the_plan, fmt, drift=True), nl=False)
     if the_plan.has_changes or (fail_on_unmanaged and the_plan.unmanaged):
         sys.exit(2)
+
+
+@main.command()
+@click.option("--realm", "realm", required=True, metavar="NAME", help="The realm to export")
+@click.option("--out", type=click.Path(file_okay=False),
+              help="Write one file per kind under DIR/<realm>/; default: one YAML stream on stdout")
+@click.option("--include-users", is_flag=True,
+              help="Also export users (without credentials) and organization members")
+@connection_options
+@handle_errors
+def export(realm: str, out: str | None, include_users: bool, **conn: Any) -> None:
+    """Write a live realm as desired-state YAML, to adopt it (reads Keycloak, never writes).
+
+    Secrets are left out, with a comment showing the line to add; ids, built-ins and values that
+    Keycloak fills in anyway are left out too. `kcr plan` on the export shows no changes.
+    """
+    from reconciler.export import export_realm, render_stream, write_files
+    from reconciler.keycloak.client import AdminClient
+
+    with AdminClient(make_settings(conn)) as api:
+        files = export_realm(api, realm, include_users=include_users)
+    if out is None:
+        click.echo(render_stream(files, realm), nl=False)
+        return
+    written = write_files(files, realm, out)
+    click.echo(f"Exported realm {realm} to {Path(out) / realm}: {', '.join(p.name for p in written)}.")
+    click.echo("Secrets were left out: see the '# secret:' and '# credentials:' comments.", err=True)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
 from typing import Any
 
-from reconciler.errors import SourceLocation
+from reconciler.errors import Problem, SourceLocation
 
 # Policy collection names, as the realm representation names its lists.
 PRUNABLE_COLLECTIONS = ("clients", "clientScopes", "roles", "groups", "users", "organizations")
@@ -53,12 +53,24 @@ class DesiredRealm:
 class DesiredState:
     realms: dict[str, DesiredRealm]
     sources: list[str] = field(default_factory=list)
+    # accepted but not managed (export-only keys, hashed credentials, ...): one per key, never an error
+    warnings: list[Problem] = field(default_factory=list)
 
     def fingerprint(self) -> str:
         """A hash of everything declared (secrets included, only as part of the hash)."""
-        canonical = json.dumps({n: {"spec": r.spec, "policy": [sorted(r.policy.prune),
-                                                           sorted(r.policy.prune_unmanaged.items()),
-                                                           r.policy.max_deletes]}
-                                for n, r in sorted(self.realms.items())},
-                               sort_keys=True, default=str)
+        canonical = json.dumps(
+            {
+                n: {
+                    "spec": r.spec,
+                    "policy": [
+                        sorted(r.policy.prune),
+                        sorted(r.policy.prune_unmanaged.items()),
+                        r.policy.max_deletes,
+                    ],
+                }
+                for n, r in sorted(self.realms.items())
+            },
+            sort_keys=True,
+            default=str,
+        )
         return "sha256:" + hashlib.sha256(canonical.encode()).hexdigest()

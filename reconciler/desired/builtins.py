@@ -1,0 +1,78 @@
+"""What Keycloak 26.7 creates with every realm: references to these resolve without a declaration.
+
+Checked against a realm created on Keycloak 26.7.3 (its partial export): see
+tests/integration/test_export_validates.py::test_builtins_match_a_new_realm.
+"""
+
+from __future__ import annotations
+
+BUILTIN_CLIENTS = frozenset(
+    {"account", "account-console", "admin-cli", "broker", "realm-management", "security-admin-console"}
+)
+
+BUILTIN_CLIENT_ROLES: dict[str, frozenset[str]] = {
+    "realm-management": frozenset(
+        {
+            "realm-admin",
+            "create-client",
+            "impersonation",
+            "manage-authorization",
+            "manage-clients",
+            "manage-events",
+            "manage-identity-providers",
+            "manage-realm",
+            "manage-users",
+            "query-clients",
+            "query-groups",
+            "query-realms",
+            "query-users",
+            "view-authorization",
+            "view-clients",
+            "view-events",
+            "view-identity-providers",
+            "view-realm",
+            "view-users",
+            "manage-organizations",
+            "view-organizations",
+            "query-organizations",
+        }
+    ),
+    "account": frozenset(
+        {
+            "manage-account",
+            "manage-account-links",
+            "view-profile",
+            "view-applications",
+            "view-consent",
+            "manage-consent",
+            "view-groups",
+            "delete-account",
+        }
+    ),
+    "broker": frozenset({"read-token"}),
+}
+
+# 26.7 added the SAML scope "AuthnContextClassRef" to the defaults.
+BUILTIN_CLIENT_SCOPES = frozenset(
+    {
+        "acr",
+        "address",
+        "basic",
+        "email",
+        "microprofile-jwt",
+        "offline_access",
+        "organization",
+        "phone",
+        "profile",
+        "role_list",
+        "roles",
+        "saml_organization",
+        "service_account",
+        "web-origins",
+        "AuthnContextClassRef",
+    }
+)
+
+
+def builtin_realm_roles(realm: str) -> frozenset[str]:
+    return frozenset({"offline_access", "uma_authorization", f"default-roles-{realm}"})

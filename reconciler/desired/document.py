@@ -1,0 +1,253 @@
+"""One document's structure: known keys, dropped export-only keys, required keys, types.
+
+``check_document`` walks the document along the models (``models.py``): read-only fields are dropped,
+unmanaged ones are dropped with a warning, unknown keys are errors with a did-you-mean; then pydantic
+checks the types, and its errors are mapped back to file:line:col through the document's positions.
+The result is the realm ``spec`` exactly as declared (``exclude_unset``).
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydantic import ValidationError
+
+from reconciler.desired import models as m
+from reconciler.desired.source import DocPath, Document, dotted
+from reconciler.errors import Problem
+
+# How each model nests others: field -> (shape, model). Shapes: object, list, map of lists.
+CHILDREN: dict[type[m.Model], dict[str, tuple[str, type[m.Model]]]] = {
+    m.Realm: {
+        "roles": ("object", m.Roles),
+        "clientScopes": ("list", m.ClientScope),
+        "clients": ("list", m.Client),
+        "groups": ("list", m.Group),
+        "users": ("list", m.User),
+        "organizations": ("list", m.Organization),
+        "policy": ("object", m.PolicyModel),
+    },
+    m.Roles: {"realm": ("list", m.Role), "client": ("maplist", m.Role)},
+    m.Role: {"composites": ("object", m.Composites)},
+    m.ClientScope: {"protocolMappers": ("list", m.ProtocolMapper)},
+    m.Client: {"protocolMappers": ("list", m.ProtocolMapper)},
+    m.Group: {"subGroups": ("list", m.Group)},
+    m.User: {"credentials": ("list", m.Credential)},
+    m.Organization: {"domains": ("list", m.Domain)},
+}
+# Keys an object of a model must have (checked here, so the message can say which object).
+REQUIRED: dict[type[m.Model], str] = {
+    m.Realm: "realm",
+    m.Role: "name",
+    m.ClientScope: "name",
+    m.Client: "clientId",
+    m.Group: "name",
+    m.Organization: "name",
+    m.ProtocolMapper: "name",
+    m.Domain: "name",
+    m.Credential: "type",
+}
+_FIELDS: dict[type[m.Model], frozenset[str]] = {}
+
+_TYPE_MESSAGES = {
+    "bool_type": ("must be true or false", "write true or false"),
+    "bool_parsing": ("must be true or false", "write true or false"),
+    "int_type": ("must be a whole number", "write a number without quotes"),
+    "int_parsing": ("must be a whole number", "write a number without quotes"),
+    "int_from_float": ("must be a whole number", "write a number without a fraction"),
+    "string_type": ("must be a string", "quote the value"),
+    "list_type": ("must be a list", "write it as a YAML list (- item)"),
+    "dict_type": ("must be a mapping", "write it as key: value pairs"),
+    "model_type": ("must be a mapping", "write it as key: value pairs"),
+    "model_attributes_type": ("must be a mapping", "write it as key: value pairs"),
+}
+
+
+def fields_of(model: type[m.Model]) -> frozenset[str]:
+    names = _FIELDS.get(model)
+    if names is None:
+        names = _FIELDS[model] = frozenset(model.model_fields)
+    return names
+
+
+def did_you_mean(key: str, candidates: frozenset[str]) -> str:
+    lowered = {c.lower(): c for c in candidates}
+    if key.lower() in lowered:
+        return lowered[key.lower()]
+    close = difflib.get_close_matches(key, sorted(candidates), n=1, cutoff=0.6)
+    return close[0] if close else ""
+
+
+@dataclass
+class Checked:
+    spec: dict[str, Any] | None
+    problems: list[Problem] = field(default_factory=list)
+    warnings: list[tuple[str, Problem]] = field(default_factory=list)  # (warning key, problem)
+
+
+class _Cleaner:
+    def __init__(self, doc: Document) -> None:
+        self.doc = doc
+        self.problems: list[Problem] = []
+        self.warnings: list[tuple[str, Problem]] = []
+
+    def problem(self, path: DocPath, message: str, hint: str = "", *, key: bool = False) -> None:
+        self.problems.append(Problem(message, self.doc.location(path, key=key), dotted(path), hint))
+
+    def clean(self, model: type[m.Model], data: Any, path: DocPath, label: str) -> Any:
+        if not isinstance(data, dict):
+            return data  # pydantic reports the wrong type
+        known = fields_of(model)
+        children = CHILDREN.get(model, {})
+        out: dict[str, Any] = {}
+        for key, value in data.items():
+            if key in known:
+                if key == "state" and value == "present":
+                    continue
+                shape_model = children.get(key)
+                out[key] = (
+                    value
+                    if shape_model is None
+                    else self.child(shape_model, value, (*path, key), f"{label}.{key}" if label else key)
+                )
+            elif key in model.read_only:
+                continue
+            elif key in model.unmanaged:
+                what = f"{label}.{key}" if label else key
+                self.warnings.append(
+                    (
+                        what,
+                        Problem(
+                            "not managed by kcr: accepted and ignored",
+                            self.doc.location((*path, key), key=True),
+                            dotted((*path, key)),
+                            "manage it in Keycloak, or remove it",
+                        ),
+                    )
+                )
+            else:
+                suggestion = did_you_mean(key, known)
+                hint = (
+                    f"did you mean {suggestion!r}?"
+                    if suggestion
+                    else f"known keys: {', '.join(sorted(known - {'state'}))}"
+                    if len(known) <= 12
+                    else "see `kcr schema` for the known keys"
+                )
+                self.problem((*path, key), f"unknown key {key!r}", hint, key=True)
+        required = REQUIRED.get(model)
+        if required and required not in data:
+            self.problem(path, f"missing required key {required!r}", f"add {required}: ...")
+        if model is m.Organization:
+            self.organization(out, path)
+        if model is m.Domain and isinstance(out.get("name"), str):
+            out["name"] = out["name"].lower()  # Keycloak stores domains in lower case
+        if model is m.User and "username" not in data and "serviceAccountClientId" not in data:
+            self.problem(path, "missing required key 'username'", "add username: ...")
+        return out
+
+    def child(self, spec: tuple[str, type[m.Model]], value: Any, path: DocPath, label: str) -> Any:
+        shape, model = spec
+        if shape == "object":
+            return self.clean(model, value, path, label)
+        if shape == "list":
+            if not isinstance(value, list):
+                return value
+            return [self.clean(model, item, (*path, i), f"{label}[]") for i, item in enumerate(value)]
+        if not isinstance(value, dict):
+            return value
+        return {
+            k: [self.clean(model, item, (*path, k, i), f"{label}.*[]") for i, item in enumerate(v)]
+            if isinstance(v, list)
+            else v
+            for k, v in value.items()
+        }
+
+    def organization(self, out: dict[str, Any], path: DocPath) -> None:
+        domains = out.get("domains")
+        if isinstance(domains, list):
+            out["domains"] = [{"name": d.lower()} if isinstance(d, str) else d for d in domains]
+        members = out.get("members")
+        if isinstance(members, list):
+            names: list[Any] = []
+            for i, member in enumerate(members):
+                if isinstance(member, dict):
+                    if not isinstance(member.get("username"), str):
+                        self.problem(
+                            (*path, "members", i),
+                            "an organization member needs a 'username'",
+                            "write the member's username",
+                        )
+                    names.append(member.get("username"))
+                else:
+                    names.append(member)
+            out["members"] = names
+
+
+def check_document(doc: Document) -> Checked:
+    """The document's realm spec, or the problems that make it invalid."""
+    if not isinstance(doc.data, dict):
+        return Checked(
+            None,
+            [
+                Problem(
+                    "a document must be a mapping with a 'realm' key",
+                    doc.location(()),
+                    "",
+                    "start the document with realm: <name>",
+                )
+            ],
+        )
+    cleaner = _Cleaner(doc)
+    cleaned = cleaner.clean(m.Realm, doc.data, (), "")
+    try:
+        model = m.Realm.model_validate(cleaned)
+    except ValidationError as exc:
+        for error in exc.errors(include_input=False, include_url=False):
+            cleaner.problems.append(_from_pydantic(doc, error))
+        return Checked(None, cleaner.problems, cleaner.warnings)
+    if cleaner.problems:
+        return Checked(None, cleaner.problems, cleaner.warnings)
+    spec = model.model_dump(exclude_unset=True)
+    _drop_hashed_credentials(spec, doc, cleaner.warnings)
+    return Checked(spec, [], cleaner.warnings)
+
+
+def _from_pydantic(doc: Document, error: Any) -> Problem:
+    path: DocPath = tuple(p for p in error["loc"] if isinstance(p, str | int))
+    at_key = bool(path) and path[-1] == "[key]"  # pydantic's marker for "the key of this dict entry"
+    if at_key:
+        path = path[:-1]
+    message, hint = _TYPE_MESSAGES.get(error["type"], (None, ""))
+    if message is None:
+        message = str(error["msg"]).replace("Input should be", "must be")
+    return Problem(message, doc.location(path, key=at_key), dotted(path), hint)
+
+
+def _drop_hashed_credentials(
+    spec: dict[str, Any], doc: Document, warnings: list[tuple[str, Problem]]
+) -> None:
+    """An export's hashed credentials carry no ``value``: kcr cannot set them, so they are dropped."""
+    for i, user in enumerate(spec.get("users") or []):
+        creds = user.get("credentials")
+        if not creds:
+            continue
+        kept = [c for c in creds if c.get("value") is not None]
+        if len(kept) != len(creds):
+            warnings.append(
+                (
+                    "users[].credentials",
+                    Problem(
+                        "a credential without 'value' (a hashed export) is not managed by kcr: ignored",
+                        doc.location(("users", i, "credentials"), key=True),
+                        f"users[{i}].credentials",
+                        "declare the password as value: ${env:...} to manage it",
+                    ),
+                )
+            )
+            if kept:
+                user["credentials"] = kept
+            else:
+                del user["credentials"]

@@ -1,0 +1,123 @@
+"""``load(paths)``: files -> documents -> substitution -> structure -> merge -> checks -> DesiredState.
+
+Every problem of every file is collected before anything is raised. Structural problems (syntax,
+types, unknown keys) are reported for all documents; the cross-document checks (duplicates across
+files, references, cycles) run once the structure of every document is valid, so that they never
+report consequences of an earlier mistake.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from typing import Any
+
+from reconciler.desired.checks import check_realm
+from reconciler.desired.document import check_document
+from reconciler.desired.merge import MergedRealm, merge
+from reconciler.desired.model import DEFAULT_MAX_DELETES, DesiredRealm, DesiredState, Policy
+from reconciler.desired.source import Document, find_files, read_file
+from reconciler.desired.substitute import substitute
+from reconciler.errors import DesiredStateError, Problem, SourceLocation
+
+
+def load(paths: list[str], env: Mapping[str, str] | None = None) -> DesiredState:
+    """Load and check the desired state under ``paths``; raise ``DesiredStateError`` with every problem."""
+    files, problems = find_files(paths)
+    warnings: dict[str, Problem] = {}
+    checked: list[tuple[Document, dict[str, Any]]] = []
+    for path in files:
+        docs, file_problems = read_file(path)
+        problems.extend(file_problems)
+        for doc in docs:
+            substitution_problems = substitute(doc, os.environ if env is None else env)
+            result = check_document(doc)
+            problems.extend(substitution_problems)
+            problems.extend(result.problems)
+            for key, warning in result.warnings:
+                warnings.setdefault(key, warning)
+            if result.spec is not None and not substitution_problems:
+                checked.append((doc, result.spec))
+    if problems:
+        raise DesiredStateError(_sorted(problems))
+    realms, problems = merge(checked)
+    for realm in realms.values():
+        realm_problems, realm_warnings = check_realm(realm)
+        problems.extend(realm_problems)
+        for warning in realm_warnings:
+            warnings.setdefault(f"{warning.location}:{warning.path}", warning)
+    if problems:
+        raise DesiredStateError(_sorted(problems))
+    return DesiredState(
+        realms={name: _desired_realm(realm) for name, realm in realms.items()},
+        sources=[str(f) for f in files],
+        warnings=list(warnings.values()),
+    )
+
+
+def _sorted(problems: list[Problem]) -> list[Problem]:
+    """By file and position: the order a reader goes through them."""
+    return sorted(
+        problems,
+        key=lambda p: (p.location.file, p.location.line, p.location.column) if p.location else ("", 0, 0),
+    )
+
+
+def _desired_realm(realm: MergedRealm) -> DesiredRealm:
+    spec = realm.spec
+    policy_spec = spec.pop("policy", None) or {}
+    policy = Policy(
+        prune=frozenset(policy_spec.get("prune") or ()),
+        prune_unmanaged={k: tuple(v) for k, v in (policy_spec.get("pruneUnmanaged") or {}).items()},
+        max_deletes=policy_spec.get("maxDeletes", DEFAULT_MAX_DELETES),
+    )
+    return DesiredRealm(realm.name, spec, policy, _locations(realm))
+
+
+# the key that names an object of each collection, for DesiredRealm.locations addresses
+_KEYS = {
+    "clients": "clientId",
+    "clientScopes": "name",
+    "users": "username",
+    "organizations": "alias",
+    "roles.realm": "name",
+}
+
+
+def _locations(realm: MergedRealm) -> dict[str, SourceLocation]:
+    """Where each realm setting and each object was written."""
+    out: dict[str, SourceLocation] = {}
+    for key, (doc, path) in realm.settings.items():
+        out[key] = doc.location(path)
+    for collection, origins in realm.items.items():
+        items = _collection(realm.spec, collection)
+        key_field = _KEYS.get(collection, "name")
+        for obj, (doc, path) in zip(items, origins, strict=True):
+            if not isinstance(obj, dict):
+                continue
+            name = obj.get(key_field) or obj.get("name") or obj.get("serviceAccountClientId")
+            address = f"{collection}[{name}]"
+            out[address] = doc.location(path)
+    _group_locations(realm.spec.get("groups") or [], realm.items.get("groups", []), "", out)
+    return out
+
+
+def _collection(spec: dict[str, Any], collection: str) -> list[Any]:
+    if collection == "roles.realm":
+        return list(spec.get("roles", {}).get("realm", []))
+    if collection.startswith("roles.client."):
+        return list(spec.get("roles", {}).get("client", {}).get(collection[13:], []))
+    return list(spec.get(collection) or [])
+
+
+def _group_locations(
+    groups: list[Any],
+    origins: list[tuple[Document, tuple[Any, ...]]],
+    parent: str,
+    out: dict[str, SourceLocation],
+) -> None:
+    for group, (doc, path) in zip(groups, origins, strict=True):
+        group_path = f"{parent}/{group.get('name')}"
+        out[f"groups[{group_path}]"] = doc.location(path)
+        subs = group.get("subGroups") or []
+        _group_locations(subs, [(doc, (*path, "subGroups", i)) for i in range(len(subs))], group_path, out)

@@ -1,0 +1,433 @@
+"""Typed models of the desired-state language: Keycloak 26.7's realm representation, in its own names.
+
+Field lists and types come from Keycloak 26.7.3's ``org.keycloak.representations.idm`` classes and
+from what ``GET /admin/realms/{realm}`` and the partial export write. Every field is optional (the
+spec keeps exactly what was declared); the loader checks the few required keys.
+
+Per model, ``read_only`` names fields an export writes that the server computes (dropped silently) and
+``unmanaged`` names fields kcr does not manage (accepted, dropped, reported once as a warning). Any
+other unknown key is an error with a did-you-mean.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, ClassVar, Literal
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+
+
+def _to_str(value: Any) -> Any:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return str(value)
+    return value
+
+
+def _string_map(value: Any) -> Any:
+    """Keycloak's string maps: YAML ``true``/``5`` become "true"/"5" (what Keycloak stores)."""
+    if isinstance(value, dict):
+        return {k: _to_str(v) for k, v in value.items()}
+    return value
+
+
+def _list_map(value: Any) -> Any:
+    """Multi-valued attributes: a bare value means a one-element list."""
+    if isinstance(value, dict):
+        return {k: [_to_str(x) for x in v] if isinstance(v, list) else [_to_str(v)] for k, v in value.items()}
+    return value
+
+
+StringMap = Annotated[dict[str, str], BeforeValidator(_string_map)]
+ListMap = Annotated[dict[str, list[str]], BeforeValidator(_list_map)]
+Names = list[str]
+State = Literal["present", "absent"]
+
+
+class Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, validate_default=False)
+
+    read_only: ClassVar[frozenset[str]] = frozenset({"id"})
+    unmanaged: ClassVar[frozenset[str]] = frozenset()
+
+
+class Resource(Model):
+    """An object the reconciler creates/deletes; ``state: absent`` asks for its deletion."""
+
+    state: State | None = Field(None, description="kcr extension: `absent` deletes the object")
+
+
+class ProtocolMapper(Model):
+    name: str | None = None
+    protocol: str | None = None
+    protocolMapper: str | None = None
+    consentRequired: bool | None = None
+    consentText: str | None = None
+    config: StringMap | None = None
+
+
+class Composites(Model):
+    realm: Names | None = None
+    client: dict[str, Names] | None = None
+    read_only: ClassVar[frozenset[str]] = frozenset({"application"})
+
+
+class Role(Resource):
+    name: str | None = None
+    description: str | None = None
+    composite: bool | None = None
+    composites: Composites | None = None
+    attributes: ListMap | None = None
+    read_only: ClassVar[frozenset[str]] = frozenset({"id", "clientRole", "containerId", "scopeParamRequired"})
+
+
+class Roles(Model):
+    realm: list[Role] | None = None
+    client: dict[str, list[Role]] | None = None
+    read_only: ClassVar[frozenset[str]] = frozenset({"application"})
+
+
+class ClientScope(Resource):
+    name: str | None = None
+    description: str | None = None
+    protocol: str | None = None
+    attributes: StringMap | None = None
+    protocolMappers: list[ProtocolMapper] | None = None
+
+
+class Client(Resource):
+    clientId: str | None = None
+    name: str | None = None
+    description: str | None = None
+    type: str | None = None
+    rootUrl: str | None = None
+    adminUrl: str | None = None
+    baseUrl: str | None = None
+    surrogateAuthRequired: bool | None = None
+    enabled: bool | None = None
+    alwaysDisplayInConsole: bool | None = None
+    clientAuthenticatorType: str | None = None
+    secret: str | None = None
+    redirectUris: Names | None = None
+    webOrigins: Names | None = None
+    bearerOnly: bool | None = None
+    consentRequired: bool | None = None
+    standardFlowEnabled: bool | None = None
+    implicitFlowEnabled: bool | None = None
+    directAccessGrantsEnabled: bool | None = None
+    serviceAccountsEnabled: bool | None = None
+    authorizationServicesEnabled: bool | None = None
+    publicClient: bool | None = None
+    frontchannelLogout: bool | None = None
+    protocol: str | None = None
+    attributes: StringMap | None = None
+    fullScopeAllowed: bool | None = None
+    nodeReRegistrationTimeout: int | None = None
+    protocolMappers: list[ProtocolMapper] | None = None
+    defaultClientScopes: Names | None = None
+    optionalClientScopes: Names | None = None
+    read_only: ClassVar[frozenset[str]] = frozenset(
+        {
+            "id",
+            "access",
+            "origin",
+            "notBefore",
+            "registrationAccessToken",
+            "registeredNodes",
+            "defaultRoles",
+            "directGrantsOnly",
+            "clientTemplate",
+            "useTemplateConfig",
+            "useTemplateScope",
+            "useTemplateMappers",
+        }
+    )
+    unmanaged: ClassVar[frozenset[str]] = frozenset(
+        {"authorizationSettings", "authenticationFlowBindingOverrides"}
+    )
+
+
+class Group(Resource):
+    name: str | None = None
+    description: str | None = None
+    attributes: ListMap | None = None
+    realmRoles: Names | None = None
+    clientRoles: dict[str, Names] | None = None
+    subGroups: list[Group] | None = None
+    read_only: ClassVar[frozenset[str]] = frozenset({"id", "path", "parentId", "subGroupCount", "access"})
+
+
+class Credential(Model):
+    type: str | None = None
+    value: str | None = Field(None, description="the password (write-only; use ${env:...} or ${file:...})")
+    temporary: bool | None = None
+    userLabel: str | None = None
+    read_only: ClassVar[frozenset[str]] = frozenset(
+        {
+            "id",
+            "createdDate",
+            "priority",
+            "device",
+            "counter",
+            "digits",
+            "period",
+            "algorithm",
+            "hashIterations",
+            "config",
+            "federationLink",
+            # hashed credentials of an export: the loader drops (and warns about) a credential
+            # that has no ``value``
+            "secretData",
+            "credentialData",
+            "hashedSaltedValue",
+            "salt",
+        }
+    )
+
+
+class User(Resource):
+    username: str | None = None
+    email: str | None = None
+    firstName: str | None = None
+    lastName: str | None = None
+    enabled: bool | None = None
+    emailVerified: bool | None = None
+    attributes: ListMap | None = None
+    groups: Names | None = None
+    realmRoles: Names | None = None
+    clientRoles: dict[str, Names] | None = None
+    requiredActions: Names | None = None
+    credentials: list[Credential] | None = None
+    serviceAccountClientId: str | None = None
+    read_only: ClassVar[frozenset[str]] = frozenset(
+        {
+            "id",
+            "createdTimestamp",
+            "totp",
+            "disableableCredentialTypes",
+            "notBefore",
+            "access",
+            "userProfileMetadata",
+            "origin",
+            "self",
+            "applicationRoles",
+            "socialLinks",
+            "membershipType",
+        }
+    )
+    unmanaged: ClassVar[frozenset[str]] = frozenset(
+        {
+            "federatedIdentities",
+            "federationLink",
+            "clientConsents",
+            "verifiableCredentials",
+            "issuedVerifiableCredentials",
+        }
+    )
+
+
+class Domain(Model):
+    name: str | None = None
+    verified: bool | None = None
+
+
+class Organization(Resource):
+    name: str | None = None
+    alias: str | None = None
+    enabled: bool | None = None
+    description: str | None = None
+    redirectUrl: str | None = None
+    domains: list[Domain] | None = None
+    attributes: ListMap | None = None
+    members: Names | None = Field(None, description="usernames (the export's member objects are accepted)")
+    unmanaged: ClassVar[frozenset[str]] = frozenset({"identityProviders", "groups"})
+
+
+Collection = Literal["clients", "clientScopes", "roles", "groups", "users", "organizations"]
+
+
+class PolicyModel(Model):
+    """kcr extension: what the reconciler may delete in this realm."""
+
+    prune: list[Collection] | None = Field(
+        None, description="collections whose kcr-managed objects that are no longer declared are deleted"
+    )
+    pruneUnmanaged: dict[Collection, list[str]] | None = Field(
+        None, description="hand-made objects that may be deleted too: collection -> glob patterns"
+    )
+    maxDeletes: int | None = Field(
+        None, ge=0, description="a plan deleting more objects needs --allow-mass-delete"
+    )
+    read_only: ClassVar[frozenset[str]] = frozenset()
+
+
+class Realm(Resource):
+    """One realm document. ``realm`` (its name) is required in every document."""
+
+    realm: str | None = None
+    displayName: str | None = None
+    displayNameHtml: str | None = None
+    enabled: bool | None = None
+    sslRequired: Literal["all", "external", "none"] | None = None
+    defaultSignatureAlgorithm: str | None = None
+    revokeRefreshToken: bool | None = None
+    refreshTokenMaxReuse: int | None = None
+    accessTokenLifespan: int | None = None
+    accessTokenLifespanForImplicitFlow: int | None = None
+    ssoSessionIdleTimeout: int | None = None
+    ssoSessionMaxLifespan: int | None = None
+    ssoSessionIdleTimeoutRememberMe: int | None = None
+    ssoSessionMaxLifespanRememberMe: int | None = None
+    offlineSessionIdleTimeout: int | None = None
+    offlineSessionMaxLifespanEnabled: bool | None = None
+    offlineSessionMaxLifespan: int | None = None
+    clientSessionIdleTimeout: int | None = None
+    clientSessionMaxLifespan: int | None = None
+    clientOfflineSessionIdleTimeout: int | None = None
+    clientOfflineSessionMaxLifespan: int | None = None
+    accessCodeLifespan: int | None = None
+    accessCodeLifespanUserAction: int | None = None
+    accessCodeLifespanLogin: int | None = None
+    actionTokenGeneratedByAdminLifespan: int | None = None
+    actionTokenGeneratedByUserLifespan: int | None = None
+    oauth2DeviceCodeLifespan: int | None = None
+    oauth2DevicePollingInterval: int | None = None
+    registrationAllowed: bool | None = None
+    registrationEmailAsUsername: bool | None = None
+    rememberMe: bool | None = None
+    verifyEmail: bool | None = None
+    loginWithEmailAllowed: bool | None = None
+    duplicateEmailsAllowed: bool | None = None
+    resetPasswordAllowed: bool | None = None
+    editUsernameAllowed: bool | None = None
+    bruteForceProtected: bool | None = None
+    permanentLockout: bool | None = None
+    maxTemporaryLockouts: int | None = None
+    bruteForceStrategy: Literal["LINEAR", "MULTIPLE"] | None = None
+    maxFailureWaitSeconds: int | None = None
+    minimumQuickLoginWaitSeconds: int | None = None
+    waitIncrementSeconds: int | None = None
+    quickLoginCheckMilliSeconds: int | None = None
+    maxDeltaTimeSeconds: int | None = None
+    failureFactor: int | None = None
+    maxSecondaryAuthFailures: int | None = None
+    requiredCredentials: Names | None = None
+    passwordPolicy: str | None = None
+    otpPolicyType: str | None = None
+    otpPolicyAlgorithm: str | None = None
+    otpPolicyInitialCounter: int | None = None
+    otpPolicyDigits: int | None = None
+    otpPolicyLookAheadWindow: int | None = None
+    otpPolicyPeriod: int | None = None
+    otpPolicyCodeReusable: bool | None = None
+    webAuthnPolicyRpEntityName: str | None = None
+    webAuthnPolicySignatureAlgorithms: Names | None = None
+    webAuthnPolicyRpId: str | None = None
+    webAuthnPolicyAttestationConveyancePreference: str | None = None
+    webAuthnPolicyAuthenticatorAttachment: str | None = None
+    webAuthnPolicyRequireResidentKey: str | None = None
+    webAuthnPolicyResidentKey: str | None = None
+    webAuthnPolicyUserVerificationRequirement: str | None = None
+    webAuthnPolicyCreateTimeout: int | None = None
+    webAuthnPolicyAvoidSameAuthenticatorRegister: bool | None = None
+    webAuthnPolicyAcceptableAaguids: Names | None = None
+    webAuthnPolicyExtraOrigins: Names | None = None
+    webAuthnPolicyPasswordlessRpEntityName: str | None = None
+    webAuthnPolicyPasswordlessSignatureAlgorithms: Names | None = None
+    webAuthnPolicyPasswordlessRpId: str | None = None
+    webAuthnPolicyPasswordlessAttestationConveyancePreference: str | None = None
+    webAuthnPolicyPasswordlessAuthenticatorAttachment: str | None = None
+    webAuthnPolicyPasswordlessRequireResidentKey: str | None = None
+    webAuthnPolicyPasswordlessResidentKey: str | None = None
+    webAuthnPolicyPasswordlessUserVerificationRequirement: str | None = None
+    webAuthnPolicyPasswordlessCreateTimeout: int | None = None
+    webAuthnPolicyPasswordlessAvoidSameAuthenticatorRegister: bool | None = None
+    webAuthnPolicyPasswordlessAcceptableAaguids: Names | None = None
+    webAuthnPolicyPasswordlessExtraOrigins: Names | None = None
+    webAuthnPolicyPasswordlessPasskeysEnabled: bool | None = None
+    webAuthnPolicyPasswordlessMediation: str | None = None
+    browserSecurityHeaders: StringMap | None = None
+    smtpServer: StringMap | None = None
+    loginTheme: str | None = None
+    accountTheme: str | None = None
+    adminTheme: str | None = None
+    emailTheme: str | None = None
+    eventsEnabled: bool | None = None
+    eventsExpiration: int | None = None
+    eventsListeners: Names | None = None
+    enabledEventTypes: Names | None = None
+    adminEventsEnabled: bool | None = None
+    adminEventsDetailsEnabled: bool | None = None
+    internationalizationEnabled: bool | None = None
+    supportedLocales: Names | None = None
+    defaultLocale: str | None = None
+    attributes: StringMap | None = None
+    userManagedAccessAllowed: bool | None = None
+    organizationsEnabled: bool | None = None
+    verifiableCredentialsEnabled: bool | None = None
+    adminPermissionsEnabled: bool | None = None
+    scimApiEnabled: bool | None = None
+    # collections
+    roles: Roles | None = None
+    clientScopes: list[ClientScope] | None = None
+    defaultDefaultClientScopes: Names | None = None
+    defaultOptionalClientScopes: Names | None = None
+    clients: list[Client] | None = None
+    groups: list[Group] | None = None
+    users: list[User] | None = None
+    organizations: list[Organization] | None = None
+    policy: PolicyModel | None = None
+
+    read_only: ClassVar[frozenset[str]] = frozenset()
+    unmanaged: ClassVar[frozenset[str]] = frozenset(
+        {
+            "id",
+            "notBefore",
+            "keycloakVersion",
+            "defaultRole",
+            "defaultRoles",
+            "defaultGroups",
+            "adminPermissionsClient",
+            "otpSupportedApplications",
+            "authenticationFlows",
+            "authenticatorConfig",
+            "requiredActions",
+            "components",
+            "scopeMappings",
+            "clientScopeMappings",
+            "identityProviders",
+            "identityProviderMappers",
+            "protocolMappers",
+            "federatedUsers",
+            "userFederationProviders",
+            "userFederationMappers",
+            "browserFlow",
+            "registrationFlow",
+            "directGrantFlow",
+            "resetCredentialsFlow",
+            "clientAuthenticationFlow",
+            "dockerAuthenticationFlow",
+            "firstBrokerLoginFlow",
+            "localizationTexts",
+            "clientProfiles",
+            "clientPolicies",
+            "passwordCredentialGrantAllowed",
+            "userCacheEnabled",
+            "realmCacheEnabled",
+            "privateKey",
+            "publicKey",
+            "certificate",
+            "codeSecret",
+            "social",
+            "updateProfileOnInitialSocialLogin",
+            "socialProviders",
+            "applicationScopeMappings",
+            "applications",
+            "oauthClients",
+            "clientTemplates",
+        }
+    )
+
+
+Group.model_rebuild()
+Realm.model_rebuild()
