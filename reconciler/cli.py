@@ -361,7 +361,9 @@ def export(realm: str, out: str | None, include_users: bool, **conn: Any) -> Non
         return
     written = write_files(files, realm, out)
     click.echo(f"Exported realm {realm} to {Path(out) / realm}: {', '.join(p.name for p in written)}.")
-    click.echo("Secrets were left out: see the '# secret:' and '# credentials:' comments.", err=True)
+    hints = sum(f.hints for f in files)
+    if hints:
+        click.echo(f"{hints} secret(s) left out: each has a comment showing the line to add.", err=True)
 
 
 if __name__ == "__main__":  # pragma: no cover
