@@ -14,6 +14,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import NoReturn
 
 from reconciler import ownership
 from reconciler.audit import AuditLog
@@ -90,6 +91,8 @@ class Applier:
         self.verify = verify
         self.on_change = on_change
         self._declared: dict[tuple[str, str], dict[str, Obj]] = {}
+        # (realm, kind, key) written successfully, for the ownership record even without re-reads.
+        self._written: set[tuple[str, str, str]] = set()
         self.report = ApplyReport()
 
     def _ctx(self, realm: str) -> Context:
@@ -108,6 +111,7 @@ class Applier:
     def run(self, plan: Plan) -> ApplyReport:
         changes = list(plan.changes)
         touched_realms: list[str] = []
+        index = 0
         try:
             for index, change in enumerate(changes):
                 if change.realm not in touched_realms:
@@ -115,21 +119,33 @@ class Applier:
                 started = time.monotonic()
                 try:
                     self._execute_with_retries(change)
-                except (KcrError, KeyboardInterrupt) as exc:
-                    message = _describe(exc)
-                    self.report.failed.append((change.address, message))
-                    self.report.not_attempted = [c.address for c in changes[index + 1:]]
-                    self.audit.record(change, "failed", message, time.monotonic() - started)
-                    if self.on_change:
-                        self.on_change(change, "failed")
-                    raise ApplyError(f"Apply stopped at {change.address}: {message}", self.report) from None
+                except KcrError as exc:
+                    self._stop(changes, index, _describe(exc), started)
                 self.report.applied.append(change.address)
+                if change.action is not Action.DELETE:
+                    self._written.add((change.realm, change.kind, change.key))
                 self.audit.record(change, "ok", seconds=time.monotonic() - started)
                 if self.on_change:
                     self.on_change(change, "ok")
+        except KeyboardInterrupt:
+            # Wherever the interrupt lands (inside a write or between two), report the same way.
+            if index < len(changes) and changes[index].address in self.report.applied:
+                index += 1
+            if index < len(changes):
+                self._stop(changes, index, "interrupted", time.monotonic())
+            raise ApplyError("Apply interrupted", self.report) from None
         finally:
             self._save_ownership(plan, touched_realms)
         return self.report
+
+    def _stop(self, changes: list[Change], index: int, message: str, started: float) -> NoReturn:
+        change = changes[index]
+        self.report.failed.append((change.address, message))
+        self.report.not_attempted = [c.address for c in changes[index + 1:]]
+        self.audit.record(change, "failed", message, time.monotonic() - started)
+        if self.on_change:
+            self.on_change(change, "failed")
+        raise ApplyError(f"Apply stopped at {change.address}: {message}", self.report)
 
     def _execute_with_retries(self, change: Change) -> None:
         for attempt in range(1, MAX_ATTEMPTS + 1):
@@ -208,7 +224,8 @@ class Applier:
             for kind in REGISTRY:
                 if kind.collection is None:
                     continue
-                present = set(live.of(kind.name))
+                present = set(live.of(kind.name)) | {
+                    key for (r, k, key) in self._written if r == name and k == kind.name}
                 keys = {k for k in live.managed.get(kind.collection, set()) if k in present}
                 for key, spec in kind.declared(realm).items():
                     if spec.get("state") != "absent" and key in present:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import json
+import signal
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -291,9 +292,12 @@ def apply(paths: tuple[str, ...], realms: tuple[str, ...], plan_file: str | None
             status = "done" if result == "ok" else click.style("FAILED", fg="red")
             click.echo(f"  {mark} {change.address}: {status}")
 
+        # A cancelled CI job gets SIGTERM: stop like on Ctrl-C, with the report and ownership record.
+        previous = signal.signal(signal.SIGTERM, _raise_interrupt)
         try:
             apply_plan(api, the_plan, state, lives, audit=audit, on_change=progress)
         finally:
+            signal.signal(signal.SIGTERM, previous)
             audit.close()
         summary = the_plan.summary
         seconds = time.monotonic() - started
@@ -303,6 +307,10 @@ def apply(paths: tuple[str, ...], realms: tuple[str, ...], plan_file: str | None
         else:
             click.echo("Nothing to apply.")
         click.echo(f"{audit.summary()}; {api.request_count} requests in {seconds:.1f} s.")
+
+
+def _raise_interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
 
 
 def _confirm() -> None:

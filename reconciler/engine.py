@@ -6,6 +6,7 @@ Knows no kind by name: it walks the registry in phase order.
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from typing import Any
 
 from reconciler import ownership
@@ -17,7 +18,7 @@ from reconciler.kinds.base import STATE_KEY, Context, LiveRealm, without_extensi
 from reconciler.plan import Action, Change, Plan, Unmanaged
 
 
-def read_live(api: AdminClient, desired: DesiredRealm, kinds: list[Kind] | None = None) -> LiveRealm:
+def read_live(api: AdminClient, desired: DesiredRealm, kinds: Sequence[Kind] | None = None) -> LiveRealm:
     """Read one realm's live objects of every kind (GET only). A missing realm reads as empty."""
     kinds = kinds if kinds is not None else REGISTRY
     try:
@@ -36,7 +37,7 @@ RealmDiff = tuple[list[Change], list[Unmanaged], dict[str, str | None]]
 
 
 def diff_realm(api: AdminClient, desired: DesiredRealm, live: LiveRealm,
-               kinds: list[Kind] | None = None) -> RealmDiff:
+               kinds: Sequence[Kind] | None = None) -> RealmDiff:
     """Changes, unmanaged objects and live fingerprints for one realm."""
     kinds = kinds if kinds is not None else REGISTRY
     ctx = Context(api=api, realm=desired.name, desired=desired, live=live)
@@ -121,7 +122,7 @@ def order_changes(changes: list[Change]) -> list[Change]:
 
 
 def make_plan(api: AdminClient, desired: DesiredState, *, realms: list[str] | None = None,
-              kinds: list[Kind] | None = None) -> tuple[Plan, dict[str, LiveRealm]]:
+              kinds: Sequence[Kind] | None = None) -> tuple[Plan, dict[str, LiveRealm]]:
     """The plan for ``desired`` against the server, and the live state it was computed from."""
     started = time.monotonic()
     before_requests = api.request_count

@@ -230,6 +230,9 @@ class AdminClient:
             break
         if response.status_code >= 400:
             message = _error_message(response)
+            prefix = f"HTTP {response.status_code}"
+            if message.startswith(prefix):  # Keycloak's bare {"error": "HTTP 403 Forbidden"}
+                message = message[len(prefix):].strip()
             if response.status_code == 403:
                 message = f"{message or 'forbidden'}; {permission_hint(method, url)}"
             raise api_error_for(response.status_code, method, url, message)
