@@ -18,8 +18,11 @@ from reconciler.kinds.base import STATE_KEY, Context, LiveRealm, without_extensi
 from reconciler.plan import Action, Change, Plan, Unmanaged
 
 
-def read_live(api: AdminClient, desired: DesiredRealm, kinds: Sequence[Kind] | None = None) -> LiveRealm:
-    """Read one realm's live objects of every kind (GET only). A missing realm reads as empty."""
+def read_live(
+    api: AdminClient, desired: DesiredRealm, kinds: Sequence[Kind] | None = None, *, read_all: bool = False
+) -> LiveRealm:
+    """Read one realm's live objects of every kind (GET only). A missing realm reads as empty.
+    ``read_all`` reads everything, also what nothing in ``desired`` declares (``kcr export``)."""
     kinds = kinds if kinds is not None else REGISTRY
     try:
         realm_rep = api.get(f"/{seg(desired.name)}")
@@ -27,7 +30,7 @@ def read_live(api: AdminClient, desired: DesiredRealm, kinds: Sequence[Kind] | N
         return LiveRealm(name=desired.name, exists=False)
     live = LiveRealm(name=desired.name, exists=True, managed=ownership.parse(realm_rep))
     live.index["realm"] = realm_rep
-    ctx = Context(api=api, realm=desired.name, desired=desired, live=live)
+    ctx = Context(api=api, realm=desired.name, desired=desired, live=live, read_all=read_all)
     for kind in sorted(kinds, key=lambda k: k.phase):
         live.objects[kind.name] = kind.read(ctx)
     return live

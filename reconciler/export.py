@@ -2,9 +2,8 @@
 
 The realm is read through the kinds' own ``read`` (GET only), so the export is exactly what ``kcr
 plan`` compares against: a plan on the exported files shows no changes. Some kinds read costly parts
-only for what the desired state declares (user memberships, organization members, service accounts);
-the export asks for everything by reading those kinds again with a *probe* desired state that declares
-those fields for every live object (``probe_spec``). No shared code changes for that.
+only for what the desired state declares (user memberships, organization members, service accounts,
+composites of built-in roles); the export reads with ``read_all`` so that they read everything.
 
 What the export leaves out, so that the files hold only what someone decided:
 
@@ -39,14 +38,12 @@ from reconciler.engine import read_live
 from reconciler.errors import KcrError
 from reconciler.export_yaml import Hint, dump_document, dump_stream
 from reconciler.keycloak.client import AdminClient
-from reconciler.kinds import REGISTRY, by_name
-from reconciler.kinds.base import Context, LiveRealm, Obj
+from reconciler.kinds import by_name
+from reconciler.kinds.base import LiveRealm, Obj
 from reconciler.kinds.realm import COLLECTION_KEYS
 from reconciler.kinds.role import ROLE_REFS
 from reconciler.kinds.user import SA_CLIENT
 
-# Kinds whose read depends on what is declared: read again with the probe spec.
-PROBED_KINDS = ("user", "organization")
 FILE_ORDER = (
     "realm.yaml",
     "client-scopes.yaml",
@@ -88,42 +85,11 @@ def _count_hints(value: Any) -> int:
 
 
 # -- reading ----------------------------------------------------------------------------------------
-def probe_spec(live: LiveRealm) -> dict[str, Any]:
-    """A desired spec that makes the declared-driven reads read everything: every client's roles and
-    every group membership of users, every service account, every organization's members."""
-    clients = live.of("client")
-    roles_of = sorted({key.split("/", 1)[0] for key, ref in _role_refs(live).items() if ref[0] is not None})
-    probe_user = {
-        "username": "\x00kcr-export-probe",  # matches no user: it only asks for the memberships
-        "groups": [],
-        "realmRoles": [],
-        "clientRoles": {cid: [] for cid in roles_of},
-    }
-    accounts = [
-        {SA_CLIENT: cid, "groups": []}
-        for cid, client in sorted(clients.items())
-        if client.get("serviceAccountsEnabled")
-    ]
-    return {
-        "realm": live.name,
-        "users": [probe_user, *accounts],
-        "organizations": [
-            {"name": key, "alias": key, "members": []} for key in sorted(live.of("organization"))
-        ],
-    }
-
-
 def read_realm(api: AdminClient, realm: str) -> LiveRealm:
     """Every object of the realm, memberships included (GET only)."""
-    first = [kind for kind in REGISTRY if kind.name != "user"]
-    # Declaring the default role makes the role kind read its composites (skipped for built-ins).
-    spec = {"realm": realm, "roles": {"realm": [{"name": f"default-roles-{realm.lower()}"}]}}
-    live = read_live(api, DesiredRealm(name=realm, spec=spec), first)
+    live = read_live(api, DesiredRealm(name=realm, spec={"realm": realm}), read_all=True)
     if not live.exists:
         raise KcrError(f"realm {realm!r} does not exist on the server: nothing to export")
-    ctx = Context(api=api, realm=realm, desired=DesiredRealm(name=realm, spec=probe_spec(live)), live=live)
-    for name in PROBED_KINDS:
-        live.objects[name] = by_name(name).read(ctx)
     return live
 
 

@@ -46,6 +46,9 @@ class Context:
     realm: str
     desired: DesiredRealm
     live: LiveRealm
+    # Read every field of every object, as ``kcr export`` needs; plan reads only what the desired
+    # state declares (memberships, role mappings, members and built-in composites cost requests).
+    read_all: bool = False
 
 
 class Kind(ABC):

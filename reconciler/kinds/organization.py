@@ -109,11 +109,16 @@ class OrganizationKind(Kind):
         if not realm_rep.get("organizationsEnabled"):
             return {}
         live = self._list(ctx) or {}
-        with_members = [
-            live[key]
-            for key, spec in self.declared(ctx.desired).items()
-            if key in live and "members" in spec and spec.get(STATE_KEY) != "absent"
-        ]
+        # Members cost a listing per organization: read for those that declare them (or all, for export).
+        with_members = (
+            list(live.values())
+            if ctx.read_all
+            else [
+                live[key]
+                for key, spec in self.declared(ctx.desired).items()
+                if key in live and "members" in spec and spec.get(STATE_KEY) != "absent"
+            ]
+        )
         ctx.api.map(lambda obj: self._read_members(ctx, obj), with_members)
         return live
 

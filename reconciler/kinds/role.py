@@ -9,7 +9,8 @@ declared ``composites.realm`` is the whole set of realm composites, a declared
 named are left alone. The ``composite`` flag is derived and ignored.
 
 Reading costs one paged listing of realm roles, one per client, and one composites read per composite
-role (built-in composites only when declared): it grows with clients and roles, never with users.
+role (built-in composites only when declared, or for ``kcr export``: ``Context.read_all``): it grows
+with clients and roles, never with users.
 Role listings say ``composite: true`` but not what the composites are, hence the extra read.
 
 Verified on Keycloak 26.7: role PUT clears ``description`` when it is left out and keeps
@@ -252,7 +253,7 @@ class RoleKind(Kind):
                 refs[key] = (client_id, rep["name"])
                 objects[key] = self._live_object(rep)
                 if rep.get("composite") and (
-                    key in declared_keys or not self.is_builtin(key, rep, ctx.realm)
+                    ctx.read_all or key in declared_keys or not self.is_builtin(key, rep, ctx.realm)
                 ):
                     need_composites.append((key, rep["id"]))
         composites = ctx.api.map(lambda item: self._read_composites(ctx, item[1]), need_composites)

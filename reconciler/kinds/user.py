@@ -4,11 +4,14 @@ Reading costs requests that grow with groups, roles and pages of users, never on
 listed page by page (attributes included), and memberships are read in reverse, per group
 (``/groups/{id}/members``) and per role (``/roles/{name}/users``), both of which list *direct*
 memberships only (checked against Keycloak 26.7). The fan-out runs only for what some declared user
-declares: groups, realm roles, or the client roles of the clients named in ``clientRoles``.
+declares: groups, realm roles, or the client roles of the clients named in ``clientRoles``. With
+``Context.read_all`` (``kcr export``) it runs for everything: groups, every realm role (the default
+role too), the roles of every client.
 
 Service-account users (declared with ``serviceAccountClientId``) belong to their client: Keycloak
 creates and deletes them, they are not listed by ``GET /users``, and kcr only manages their role
-mappings, groups and attributes (read per declared service account: requests grow with those clients).
+mappings, groups and attributes (read per declared service account: requests grow with those clients;
+with ``read_all``, per client with ``serviceAccountsEnabled``, keyed like a declared one).
 
 Write-only and server-side rules that shape this module:
 - ``credentials`` cannot be read back. A password is set when kcr creates the user and never again
@@ -196,15 +199,20 @@ class UserKind(Kind):
         )
         live = {rep["username"]: live_user(rep) for rep in reps}
         by_id = {obj["id"]: obj for obj in live.values()}
-        if any("groups" in d for d in regular):
+        if ctx.read_all or any("groups" in d for d in regular):
             self._read_group_members(ctx, by_id)
-        if any("realmRoles" in d for d in regular):
-            wants_default = any(default_role_name(ctx) in (d.get("realmRoles") or []) for d in regular)
+        if ctx.read_all or any("realmRoles" in d for d in regular):
+            wants_default = ctx.read_all or any(
+                default_role_name(ctx) in (d.get("realmRoles") or []) for d in regular
+            )
             self._read_realm_role_members(ctx, by_id, wants_default)
-        client_ids = sorted({cid for d in regular for cid in (d.get("clientRoles") or {})})
+        if ctx.read_all:
+            client_ids = sorted(self._all_clients(ctx))
+        else:
+            client_ids = sorted({cid for d in regular for cid in (d.get("clientRoles") or {})})
         if client_ids:
             self._read_client_role_members(ctx, by_id, client_ids)
-        accounts = [d for d in self.declared(ctx.desired).values() if d.get(SA_CLIENT)]
+        accounts = self._service_accounts(ctx)
         for spec, obj in zip(
             accounts, ctx.api.map(lambda s: self._read_service_account(ctx, s), accounts), strict=True
         ):
@@ -231,6 +239,29 @@ class UserKind(Kind):
         obj.update(mappings_of(ctx.api.get(f"{_realm_path(ctx)}/users/{obj['id']}/role-mappings") or {}))
         return obj
 
+    def _service_accounts(self, ctx: Context) -> list[Obj]:
+        """The service accounts to read: the declared ones, with ``read_all`` also the account of
+        every client with ``serviceAccountsEnabled`` (keyed like a declared one)."""
+        accounts = {key: d for key, d in self.declared(ctx.desired).items() if d.get(SA_CLIENT)}
+        if ctx.read_all:
+            for cid, client in sorted(self._all_clients(ctx).items()):
+                key = service_account_username(cid)
+                if client.get("serviceAccountsEnabled") and key not in accounts:
+                    accounts[key] = {SA_CLIENT: cid, "username": key}
+        return list(accounts.values())
+
+    def _all_clients(self, ctx: Context) -> dict[str, Obj]:
+        """clientId -> client of every client: the client kind's read, or one paged listing."""
+        clients: dict[str, Obj] | None = ctx.live.objects.get("client")
+        if clients is None:
+            cache = _cache(ctx, "all_clients")
+            if not cache:
+                reps = ctx.api.get_paged(f"{_realm_path(ctx)}/clients", page_size=PAGE)
+                cache.update({str(r["clientId"]): r for r in reps})
+                _cache(ctx, "client_ids").update({cid: r["id"] for cid, r in cache.items()})
+            clients = cache
+        return clients
+
     def _read_service_account(self, ctx: Context, spec: Obj) -> Obj | None:
         uuid = client_uuid(ctx, str(spec[SA_CLIENT]))
         if uuid is None:
@@ -241,7 +272,7 @@ class UserKind(Kind):
             return None
         obj = live_user(rep)
         obj.update(mappings_of(ctx.api.get(f"{_realm_path(ctx)}/users/{obj['id']}/role-mappings") or {}))
-        if "groups" in spec:
+        if ctx.read_all or "groups" in spec:
             obj["groups"] = self._groups_of(ctx, obj["id"])
         obj[SA_CLIENT] = spec[SA_CLIENT]
         return obj
