@@ -1,7 +1,8 @@
 """Reading desired-state files safely into plain data that remembers where each value was written.
 
-YAML is composed by ruamel.yaml into nodes (which carry line/column marks) and turned into plain
-``dict``/``list``/scalars by our own constructor: no tag ever constructs an object (only the YAML
+YAML is composed into nodes (which carry line/column marks) by libyaml or ruamel.yaml
+(``yaml_backends.py``; the results are the same) and turned into plain ``dict``/``list``/scalars by
+our own constructor: no tag ever constructs an object (only the YAML
 core schema's str/int/float/bool/null), aliases may not blow a document up ("billion laughs"), and
 duplicate keys are errors naming both lines. JSON takes a fast path (the standard library's string
 scanner plus a small position-keeping parser), since exports and generated user lists are JSON and
@@ -12,18 +13,17 @@ errors, never tracebacks.
 from __future__ import annotations
 
 import bisect
+import gc
 import json
 import math
 import re
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ruamel.yaml import YAML
-from ruamel.yaml.error import MarkedYAMLError, YAMLError
-from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
-
+from reconciler.desired.yaml_backends import YamlNode, YamlSyntaxError, YamlTooDeep, compose_all
 from reconciler.errors import Problem, SourceLocation
 
 MAX_FILE_BYTES = 50 * 1024 * 1024
@@ -207,28 +207,35 @@ def parse_yaml(name: str, text: str) -> list[Document]:
                 for m in tabs
             ]
         )
-    yaml = YAML(typ="safe", pure=True)
+    with _gc_paused():
+        return _documents(name, text)
+
+
+def _documents(name: str, text: str) -> list[Document]:
     try:
-        nodes = list(yaml.compose_all(text))
-    except MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        what = " ".join(p for p in (exc.context, exc.problem) if p)
-        where = SourceLocation(name, mark.line + 1, mark.column + 1) if mark else SourceLocation(name, 1, 1)
+        composed = compose_all(text, MAX_DEPTH)
+    except YamlSyntaxError as exc:
+        where = SourceLocation(name, 1, 1)
+        if exc.line is not None and exc.column is not None:
+            where = SourceLocation(name, exc.line + 1, exc.column + 1)
         raise FileProblems(
-            [Problem(f"YAML syntax error: {what}", where, hint="fix the YAML syntax")]
+            [
+                Problem(
+                    f"YAML syntax error: {exc.message}",
+                    where,
+                    hint="fix the YAML syntax" if exc.marked else "",
+                )
+            ]
         ) from None
-    except YAMLError as exc:
-        raise FileProblems([Problem(f"YAML syntax error: {exc}", SourceLocation(name, 1, 1))]) from None
-    except RecursionError:
+    except YamlTooDeep:
         raise FileProblems([Problem("YAML is nested too deeply", SourceLocation(name, 1, 1))]) from None
     docs = []
     problems: list[Problem] = []
-    for node in nodes:
-        if node is None:
-            continue
+    for node, may_alias in composed:
         builder = _YamlBuilder(name)
         try:
-            builder.check_size(node)
+            if may_alias:
+                builder.check_size(node)
             data = builder.build(node, 0)
         except FileProblems as exc:
             problems.extend(exc.problems)
@@ -240,7 +247,20 @@ def parse_yaml(name: str, text: str) -> list[Document]:
     return docs
 
 
-def _pos(node: Node) -> Pos:
+@contextmanager
+def _gc_paused() -> Iterator[None]:
+    """Composing creates hundreds of thousands of container objects and no garbage cycles; the
+    collector's passes over them would take most of the time."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def _pos(node: YamlNode) -> Pos:
     return node.start_mark.line + 1, node.start_mark.column + 1
 
 
@@ -252,17 +272,17 @@ class _YamlBuilder:
         self.marks: dict[int, Marks] = {}
         self.problems: list[Problem] = []
 
-    def fail(self, node: Node, message: str, hint: str = "") -> FileProblems:
+    def fail(self, node: YamlNode, message: str, hint: str = "") -> FileProblems:
         line, col = _pos(node)
         return FileProblems([Problem(message, SourceLocation(self.name, line, col), hint=hint)])
 
-    def check_size(self, root: Node) -> None:
+    def check_size(self, root: YamlNode) -> None:
         """Refuse alias expansion that would grow the document far past its written size."""
         expanded: dict[int, int] = {}
         distinct: set[int] = set()
         active: set[int] = set()
 
-        def size(node: Node, depth: int) -> int:
+        def size(node: YamlNode, depth: int) -> int:
             if depth > MAX_DEPTH:
                 raise self.fail(node, f"document is nested deeper than {MAX_DEPTH} levels")
             key = id(node)
@@ -277,9 +297,9 @@ class _YamlBuilder:
             active.add(key)
             distinct.add(key)
             total = 1
-            if isinstance(node, MappingNode):
+            if node.id == "mapping":
                 total += sum(size(k, depth + 1) + size(v, depth + 1) for k, v in node.value)
-            elif isinstance(node, SequenceNode):
+            elif node.id == "sequence":
                 total += sum(size(item, depth + 1) for item in node.value)
             active.discard(key)
             expanded[key] = total
@@ -293,11 +313,11 @@ class _YamlBuilder:
                 hint="use fewer aliases (*name); expansion is limited",
             )
 
-    def build(self, node: Node, depth: int) -> Any:
+    def build(self, node: YamlNode, depth: int) -> Any:
         tag = str(node.tag)
-        if isinstance(node, ScalarNode):
+        if node.id == "scalar":
             return self.scalar(node, tag)
-        if isinstance(node, SequenceNode):
+        if node.id == "sequence":
             if tag != _TAG + "seq":
                 raise self.fail(node, f"tag {tag} is not allowed", hint="remove the tag")
             items: list[Any] = []
@@ -307,13 +327,13 @@ class _YamlBuilder:
                 items.append(self.build(item, depth + 1))
                 marks.values[i] = _pos(item)
             return items
-        if isinstance(node, MappingNode):
+        if node.id == "mapping":
             if tag != _TAG + "map":
                 raise self.fail(node, f"tag {tag} is not allowed", hint="remove the tag")
             return self.mapping(node, depth)
         raise self.fail(node, "unsupported YAML node")
 
-    def mapping(self, node: MappingNode, depth: int) -> dict[str, Any]:
+    def mapping(self, node: YamlNode, depth: int) -> dict[str, Any]:
         out: dict[str, Any] = {}
         marks = Marks(_pos(node))
         self.marks[id(out)] = marks
@@ -350,17 +370,17 @@ class _YamlBuilder:
                     marks.values[key] = source_marks.values[key]
         return out
 
-    def merge_sources(self, node: Node, depth: int) -> list[tuple[dict[str, Any], Marks]]:
-        nodes = node.value if isinstance(node, SequenceNode) else [node]
+    def merge_sources(self, node: YamlNode, depth: int) -> list[tuple[dict[str, Any], Marks]]:
+        nodes = node.value if node.id == "sequence" else [node]
         out = []
         for item in nodes:
-            if not isinstance(item, MappingNode):
+            if item.id != "mapping":
                 raise self.fail(item, "'<<' merges only mappings")
             data = self.mapping(item, depth + 1)
             out.append((data, self.marks[id(data)]))
         return out
 
-    def scalar(self, node: ScalarNode, tag: str) -> Any:
+    def scalar(self, node: YamlNode, tag: str) -> Any:
         value: str = node.value
         kind = tag.removeprefix(_TAG) if tag.startswith(_TAG) else tag
         try:

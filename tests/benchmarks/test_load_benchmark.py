@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from ruamel.yaml import YAML
 
-from reconciler.desired import load
+from reconciler.desired import load, yaml_backends
 
 pytestmark = pytest.mark.benchmark
 RESULTS = Path(os.environ.get("KCR_BENCH_OUT", "benchmark-results.jsonl"))
@@ -81,10 +81,14 @@ def timed_load(path: Path) -> tuple[float, int]:
     return seconds, len(spec["users"]) + sum(1 + len(g["subGroups"]) for g in spec["groups"])
 
 
-@pytest.mark.parametrize("form", ["json", "yaml"])
-def test_load_10k_users_2k_groups(form: str, tmp_path: Path) -> None:
+# YAML once per parsing backend (libyaml is the default; ruamel.yaml the pure-Python fallback)
+@pytest.mark.parametrize("form", ["json", "yaml-libyaml", "yaml-ruamel"])
+def test_load_10k_users_2k_groups(form: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     realm = generated_realm()
-    path = tmp_path / f"realm.{form}"
+    suffix, _, backend = form.partition("-")
+    if backend:
+        monkeypatch.setenv(yaml_backends.BACKEND_ENV, backend)
+    path = tmp_path / f"realm.{suffix}"
     if form == "json":
         path.write_text(json.dumps(realm, indent=2), encoding="utf-8")
     else:
