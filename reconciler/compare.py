@@ -135,6 +135,8 @@ def _diff_value(want: Any, have: Any, rules: Rules, path: str, pat: str) -> list
     if isinstance(have, str) and not isinstance(want, str):
         # Some representation fields come back as strings; compare as Keycloak would store them.
         return [] if scalar_to_str(want) == have else [FieldDiff(path, have, want)]
+    if isinstance(want, bool) != isinstance(have, bool):
+        return [FieldDiff(path, have, want)]  # True == 1 in Python, not in Keycloak
     return [] if want == have else [FieldDiff(path, have, want)]
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from deepdiff import DeepDiff
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -232,3 +233,28 @@ def test_secrets_never_appear_in_a_diff(declared: str, live: str) -> None:
     for diff in diffs:
         assert diff.before in (SENSITIVE, None)
         assert diff.after == SENSITIVE
+
+
+# DeepDiff as an oracle: without rules, diff_declared must agree with a full deep comparison of the
+# declared document against the live one cut down to the declared keys.
+oracle_scalars = st.booleans() | st.integers() | st.text(alphabet="xyz", max_size=4)
+oracle_values = st.recursive(
+    oracle_scalars,
+    lambda inner: st.lists(inner, min_size=1, max_size=3) | st.dictionaries(keys, inner, min_size=1, max_size=3),
+    max_leaves=12,
+)
+oracle_documents = st.dictionaries(keys, oracle_values, max_size=4)
+
+
+def _declared_part(live: Any, declared: Any) -> Any:
+    if isinstance(declared, dict) and isinstance(live, dict):
+        return {k: _declared_part(live[k], v) for k, v in declared.items() if k in live}
+    return live
+
+
+@settings(deadline=None)
+@given(oracle_documents, oracle_documents)
+def test_agrees_with_deepdiff_without_rules(declared: dict[str, Any], live: dict[str, Any]) -> None:
+    ours = diff_declared(declared, live, Rules())
+    theirs = DeepDiff(declared, _declared_part(live, declared))
+    assert bool(ours) == bool(theirs), (ours, theirs)
