@@ -34,5 +34,13 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module 'reconciler' has no attribute {name!r}")
 
 
-__all__ = ["AdminClient", "ConnectionSettings", "Plan", "__version__", "apply_plan", "load", "make_plan",
-           "read_live"]
+__all__ = [
+    "AdminClient",
+    "ConnectionSettings",
+    "Plan",
+    "__version__",
+    "apply_plan",
+    "load",
+    "make_plan",
+    "read_live",
+]

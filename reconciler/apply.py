@@ -62,13 +62,17 @@ def check_mass_delete(plan: Plan, desired: DesiredState, allow: bool) -> None:
             listed = ", ".join(c.address for c in deleting[:10]) + (" ..." if len(deleting) > 10 else "")
             raise PlanError(
                 f"The plan deletes {count} objects in realm {name!r} (policy.maxDeletes is {limit}): "
-                f"{listed}. Check the plan; if it is right, run again with --allow-mass-delete.")
+                f"{listed}. Check the plan; if it is right, run again with --allow-mass-delete."
+            )
 
 
 def check_fresh(saved: Plan, fresh: Plan, desired: DesiredState) -> None:
     """A saved plan applies only to the live objects and desired state it was computed from."""
-    stale = sorted(addr for addr, fp in saved.fingerprints.items()
-                   if fresh.fingerprints.get(addr, fp if addr not in fresh.fingerprints else None) != fp)
+    stale = sorted(
+        addr
+        for addr, fp in saved.fingerprints.items()
+        if fresh.fingerprints.get(addr, fp if addr not in fresh.fingerprints else None) != fp
+    )
     problems = []
     if stale:
         listed = ", ".join(stale[:20]) + (f" and {len(stale) - 20} more" if len(stale) > 20 else "")
@@ -76,14 +80,24 @@ def check_fresh(saved: Plan, fresh: Plan, desired: DesiredState) -> None:
     if saved.desired_fingerprint and saved.desired_fingerprint != desired.fingerprint():
         problems.append("the desired state (files or ${env:...} values) changed since the plan was made")
     if problems:
-        raise PlanError("Saved plan is stale: " + "; ".join(problems) +
-                        ". Run `kcr plan --out` again and review the new plan.")
+        raise PlanError(
+            "Saved plan is stale: "
+            + "; ".join(problems)
+            + ". Run `kcr plan --out` again and review the new plan."
+        )
 
 
 class Applier:
-    def __init__(self, api: AdminClient, desired: DesiredState, lives: dict[str, LiveRealm], *,
-                 audit: AuditLog | None = None, verify: bool = True,
-                 on_change: Callable[[Change, str], None] | None = None) -> None:
+    def __init__(
+        self,
+        api: AdminClient,
+        desired: DesiredState,
+        lives: dict[str, LiveRealm],
+        *,
+        audit: AuditLog | None = None,
+        verify: bool = True,
+        on_change: Callable[[Change, str], None] | None = None,
+    ) -> None:
         self.api = api
         self.desired = desired
         self.lives = lives
@@ -105,8 +119,10 @@ class Applier:
         try:
             return without_extensions(self._declared[cache_key][key])
         except KeyError:
-            raise PlanError(f"{kind.address(realm, key)} is in the plan but not declared in the desired "
-                            "state: the plan is stale") from None
+            raise PlanError(
+                f"{kind.address(realm, key)} is in the plan but not declared in the desired "
+                "state: the plan is stale"
+            ) from None
 
     def run(self, plan: Plan) -> ApplyReport:
         changes = list(plan.changes)
@@ -141,7 +157,7 @@ class Applier:
     def _stop(self, changes: list[Change], index: int, message: str, started: float) -> NoReturn:
         change = changes[index]
         self.report.failed.append((change.address, message))
-        self.report.not_attempted = [c.address for c in changes[index + 1:]]
+        self.report.not_attempted = [c.address for c in changes[index + 1 :]]
         self.audit.record(change, "failed", message, time.monotonic() - started)
         if self.on_change:
             self.on_change(change, "failed")
@@ -199,8 +215,9 @@ class Applier:
     def _verify(self, kind: Kind, ctx: Context, key: str, want: Obj) -> None:
         fresh = kind.read_one(ctx, key)
         if fresh is None:
-            raise ApplyError(f"{kind.address(ctx.realm, key)} was written but Keycloak does not show it",
-                             self.report)
+            raise ApplyError(
+                f"{kind.address(ctx.realm, key)} was written but Keycloak does not show it", self.report
+            )
         ctx.live.of(kind.name)[key] = fresh
         left = kind.compare(key, want, fresh, ctx)
         if left:
@@ -225,7 +242,8 @@ class Applier:
                 if kind.collection is None:
                     continue
                 present = set(live.of(kind.name)) | {
-                    key for (r, k, key) in self._written if r == name and k == kind.name}
+                    key for (r, k, key) in self._written if r == name and k == kind.name
+                }
                 keys = {k for k in live.managed.get(kind.collection, set()) if k in present}
                 for key, spec in kind.declared(realm).items():
                     if spec.get("state") != "absent" and key in present:
@@ -243,11 +261,12 @@ def _dropped_message(kind: Kind, realm: str, key: str, diffs: list[FieldDiff]) -
     paths = ", ".join(d.path for d in diffs[:10])
     hint = ""
     if kind.name == "user" and any(d.path.startswith("attributes.") for d in diffs):
-        hint = (" User attributes that the realm's user profile does not declare are dropped "
-                "silently: declare them in the user profile, or set unmanagedAttributePolicy to "
-                "ADMIN_EDIT or ENABLED.")
-    return (f"Keycloak accepted the write to {kind.address(realm, key)} but did not store: {paths}."
-            f"{hint}")
+        hint = (
+            " User attributes that the realm's user profile does not declare are dropped "
+            "silently: declare them in the user profile, or set unmanagedAttributePolicy to "
+            "ADMIN_EDIT or ENABLED."
+        )
+    return f"Keycloak accepted the write to {kind.address(realm, key)} but did not store: {paths}.{hint}"
 
 
 def _describe(exc: BaseException) -> str:
@@ -258,9 +277,16 @@ def _describe(exc: BaseException) -> str:
     return str(exc)
 
 
-def apply_plan(api: AdminClient, plan: Plan, desired: DesiredState, lives: dict[str, LiveRealm], *,
-               audit: AuditLog | None = None, verify: bool = True,
-               on_change: Callable[[Change, str], None] | None = None) -> ApplyReport:
+def apply_plan(
+    api: AdminClient,
+    plan: Plan,
+    desired: DesiredState,
+    lives: dict[str, LiveRealm],
+    *,
+    audit: AuditLog | None = None,
+    verify: bool = True,
+    on_change: Callable[[Change, str], None] | None = None,
+) -> ApplyReport:
     """Execute ``plan`` (made against ``lives``) with the secrets of ``desired``."""
     return Applier(api, desired, lives, audit=audit, verify=verify, on_change=on_change).run(plan)
 
@@ -270,7 +296,10 @@ def format_report(report: ApplyReport) -> str:
     for address, message in report.failed:
         lines.append(f"Failed: {address}: {message}")
     if report.not_attempted:
-        lines.append(f"Not attempted ({len(report.not_attempted)}): " + ", ".join(report.not_attempted[:20])
-                     + (" ..." if len(report.not_attempted) > 20 else ""))
+        lines.append(
+            f"Not attempted ({len(report.not_attempted)}): "
+            + ", ".join(report.not_attempted[:20])
+            + (" ..." if len(report.not_attempted) > 20 else "")
+        )
         lines.append("Run `kcr apply` again once the cause is fixed: it continues from what is live.")
     return "\n".join(lines)

@@ -22,12 +22,22 @@ def git_commit(paths: list[str]) -> str | None:
     for p in paths:
         folder = Path(p) if Path(p).is_dir() else Path(p).parent
         try:
-            head = subprocess.run(["git", "-C", str(folder), "rev-parse", "HEAD"], capture_output=True,
-                                  text=True, timeout=10, check=False)
+            head = subprocess.run(
+                ["git", "-C", str(folder), "rev-parse", "HEAD"],
+                capture_output=True,
+                text=True,
+                timeout=10,
+                check=False,
+            )
             if head.returncode != 0:
                 continue
-            dirty = subprocess.run(["git", "-C", str(folder), "status", "--porcelain", "--", "."],
-                                   capture_output=True, text=True, timeout=10, check=False)
+            dirty = subprocess.run(
+                ["git", "-C", str(folder), "status", "--porcelain", "--", "."],
+                capture_output=True,
+                text=True,
+                timeout=10,
+                check=False,
+            )
             return head.stdout.strip() + ("-dirty" if dirty.stdout.strip() else "")
         except (OSError, subprocess.SubprocessError):
             return None
@@ -41,8 +51,9 @@ class AuditLog:
         self._fh: IO[str] | None = open(path, "a", encoding="utf-8") if path else None  # noqa: SIM115
         self.results: Counter[str] = Counter()
 
-    def record(self, change: Change, result: str, error: str | None = None,
-               seconds: float | None = None) -> None:
+    def record(
+        self, change: Change, result: str, error: str | None = None, seconds: float | None = None
+    ) -> None:
         self.results[result] += 1
         if self._fh is None:
             return

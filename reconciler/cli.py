@@ -83,10 +83,17 @@ def connection_options(fn: F) -> F:
         click.option("--client-secret", help="Client secret [env KEYCLOAK_CLIENT_SECRET]"),
         click.option("--user", "username", help="Admin user [env KEYCLOAK_USER]"),
         click.option("--password", help="Admin password [env KEYCLOAK_PASSWORD]"),
-        click.option("--ca-bundle", type=click.Path(exists=True, dir_okay=False),
-                     help="CA bundle to verify Keycloak's TLS certificate [env KEYCLOAK_CA_BUNDLE]"),
-        click.option("--insecure", is_flag=True, default=None,
-                     help="Do not verify TLS certificates (never in production)"),
+        click.option(
+            "--ca-bundle",
+            type=click.Path(exists=True, dir_okay=False),
+            help="CA bundle to verify Keycloak's TLS certificate [env KEYCLOAK_CA_BUNDLE]",
+        ),
+        click.option(
+            "--insecure",
+            is_flag=True,
+            default=None,
+            help="Do not verify TLS certificates (never in production)",
+        ),
         click.option("--concurrency", type=click.IntRange(1, 32), help="Parallel reads [default 6]"),
     ]
     for option in reversed(options):
@@ -97,10 +104,14 @@ def connection_options(fn: F) -> F:
 def make_settings(kwargs: dict[str, Any]) -> ConnectionSettings:
     insecure = kwargs.pop("insecure", None)
     return ConnectionSettings.from_env(
-        url=kwargs.pop("url", None), login_realm=kwargs.pop("login_realm", None),
-        client_id=kwargs.pop("client_id", None), client_secret=kwargs.pop("client_secret", None),
-        username=kwargs.pop("username", None), password=kwargs.pop("password", None),
-        ca_bundle=kwargs.pop("ca_bundle", None), concurrency=kwargs.pop("concurrency", None),
+        url=kwargs.pop("url", None),
+        login_realm=kwargs.pop("login_realm", None),
+        client_id=kwargs.pop("client_id", None),
+        client_secret=kwargs.pop("client_secret", None),
+        username=kwargs.pop("username", None),
+        password=kwargs.pop("password", None),
+        ca_bundle=kwargs.pop("ca_bundle", None),
+        concurrency=kwargs.pop("concurrency", None),
         verify_tls=False if insecure else None,
     )
 
@@ -180,8 +191,10 @@ def _select_realms(state: Any, realms: tuple[str, ...]) -> list[str] | None:
         return None
     unknown = [r for r in realms if r not in state.realms]
     if unknown:
-        fail(f"--realm {', '.join(unknown)}: not declared in the desired state "
-             f"(declared: {', '.join(state.realms) or 'none'})")
+        fail(
+            f"--realm {', '.join(unknown)}: not declared in the desired state "
+            f"(declared: {', '.join(state.realms) or 'none'})"
+        )
     return list(realms)
 
 
@@ -191,22 +204,37 @@ def _render(plan: Any, fmt: str, *, drift: bool = False, color: bool = False) ->
     return render_drift(plan, fmt) if drift else render(plan, fmt)
 
 
-realm_option = click.option("--realm", "realms", multiple=True, metavar="NAME",
-                            help="Only this realm (repeatable); default: every declared realm")
+realm_option = click.option(
+    "--realm",
+    "realms",
+    multiple=True,
+    metavar="NAME",
+    help="Only this realm (repeatable); default: every declared realm",
+)
 
 
 @main.command()
 @paths_argument
 @realm_option
 @click.option("--format", "fmt", type=FORMATS, default="text", show_default=True)
-@click.option("--out", type=click.Path(dir_okay=False),
-              help="Save the plan as JSON (no secrets) for `kcr apply --plan` and `kcr show`")
-@click.option("--detailed-exitcode", is_flag=True,
-              help="Exit 0 when there are no changes, 2 when there are, 1 on error")
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False),
+    help="Save the plan as JSON (no secrets) for `kcr apply --plan` and `kcr show`",
+)
+@click.option(
+    "--detailed-exitcode", is_flag=True, help="Exit 0 when there are no changes, 2 when there are, 1 on error"
+)
 @connection_options
 @handle_errors
-def plan(paths: tuple[str, ...], realms: tuple[str, ...], fmt: str, out: str | None,
-         detailed_exitcode: bool, **conn: Any) -> None:
+def plan(
+    paths: tuple[str, ...],
+    realms: tuple[str, ...],
+    fmt: str,
+    out: str | None,
+    detailed_exitcode: bool,
+    **conn: Any,
+) -> None:
     """Show what `kcr apply` would change (reads Keycloak, never writes)."""
     from reconciler.engine import make_plan
     from reconciler.keycloak.client import AdminClient
@@ -247,17 +275,30 @@ def show(plan_file: str, fmt: str) -> None:
 @main.command()
 @paths_argument
 @realm_option
-@click.option("--plan", "plan_file", type=click.Path(dir_okay=False),
-              help="Apply exactly this saved plan (refused when stale); no confirmation asked")
+@click.option(
+    "--plan",
+    "plan_file",
+    type=click.Path(dir_okay=False),
+    help="Apply exactly this saved plan (refused when stale); no confirmation asked",
+)
 @click.option("--auto-approve", is_flag=True, help="Do not ask for confirmation (for CI)")
-@click.option("--allow-mass-delete", is_flag=True,
-              help="Allow a plan that deletes more objects than policy.maxDeletes")
-@click.option("--audit-log", type=click.Path(dir_okay=False),
-              help="Append one JSON line per write to this file")
+@click.option(
+    "--allow-mass-delete", is_flag=True, help="Allow a plan that deletes more objects than policy.maxDeletes"
+)
+@click.option(
+    "--audit-log", type=click.Path(dir_okay=False), help="Append one JSON line per write to this file"
+)
 @connection_options
 @handle_errors
-def apply(paths: tuple[str, ...], realms: tuple[str, ...], plan_file: str | None, auto_approve: bool,
-          allow_mass_delete: bool, audit_log: str | None, **conn: Any) -> None:
+def apply(
+    paths: tuple[str, ...],
+    realms: tuple[str, ...],
+    plan_file: str | None,
+    auto_approve: bool,
+    allow_mass_delete: bool,
+    audit_log: str | None,
+    **conn: Any,
+) -> None:
     """Plan, confirm, and apply the desired state to Keycloak."""
     import time
 
@@ -302,8 +343,10 @@ def apply(paths: tuple[str, ...], realms: tuple[str, ...], plan_file: str | None
         summary = the_plan.summary
         seconds = time.monotonic() - started
         if the_plan.has_changes:
-            click.echo(f"Apply complete: {summary['add']} added, {summary['change']} changed, "
-                       f"{summary['destroy']} destroyed.")
+            click.echo(
+                f"Apply complete: {summary['add']} added, {summary['change']} changed, "
+                f"{summary['destroy']} destroyed."
+            )
         else:
             click.echo("Nothing to apply.")
         click.echo(f"{audit.summary()}; {api.request_count} requests in {seconds:.1f} s.")
@@ -315,10 +358,13 @@ def _raise_interrupt(signum: int, frame: object) -> None:
 
 def _confirm() -> None:
     if not sys.stdin.isatty():
-        fail("kcr apply asks for confirmation, and there is no terminal to ask on. Review the plan "
-             "and pass --auto-approve (CI), or apply a reviewed saved plan with --plan FILE.")
-    answer = click.prompt("Do you want to perform these actions? Only 'yes' will be accepted",
-                          default="", show_default=False)
+        fail(
+            "kcr apply asks for confirmation, and there is no terminal to ask on. Review the plan "
+            "and pass --auto-approve (CI), or apply a reviewed saved plan with --plan FILE."
+        )
+    answer = click.prompt(
+        "Do you want to perform these actions? Only 'yes' will be accepted", default="", show_default=False
+    )
     if answer.strip() != "yes":
         fail("Apply cancelled: nothing was changed.")
 
@@ -327,12 +373,16 @@ def _confirm() -> None:
 @paths_argument
 @realm_option
 @click.option("--format", "fmt", type=FORMATS, default="text", show_default=True)
-@click.option("--fail-on-unmanaged", is_flag=True,
-              help="Also exit 2 when Keycloak holds objects that git does not declare")
+@click.option(
+    "--fail-on-unmanaged",
+    is_flag=True,
+    help="Also exit 2 when Keycloak holds objects that git does not declare",
+)
 @connection_options
 @handle_errors
-def drift(paths: tuple[str, ...], realms: tuple[str, ...], fmt: str, fail_on_unmanaged: bool,
-          **conn: Any) -> None:
+def drift(
+    paths: tuple[str, ...], realms: tuple[str, ...], fmt: str, fail_on_unmanaged: bool, **conn: Any
+) -> None:
     """Report how Keycloak differs from git (read-only): exit 0 in sync, 2 drifted, 1 error."""
     from reconciler.engine import make_plan
     from reconciler.keycloak.client import AdminClient
@@ -347,10 +397,14 @@ def drift(paths: tuple[str, ...], realms: tuple[str, ...], fmt: str, fail_on_unm
 
 @main.command()
 @click.option("--realm", "realm", required=True, metavar="NAME", help="The realm to export")
-@click.option("--out", type=click.Path(file_okay=False),
-              help="Write one file per kind under DIR/<realm>/; default: one YAML stream on stdout")
-@click.option("--include-users", is_flag=True,
-              help="Also export users (without credentials) and organization members")
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False),
+    help="Write one file per kind under DIR/<realm>/; default: one YAML stream on stdout",
+)
+@click.option(
+    "--include-users", is_flag=True, help="Also export users (without credentials) and organization members"
+)
 @connection_options
 @handle_errors
 def export(realm: str, out: str | None, include_users: bool, **conn: Any) -> None:

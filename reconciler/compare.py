@@ -92,8 +92,13 @@ def equal_as_set(desired: list[Any] | None, live: list[Any] | None) -> bool:
     return set(map(_set_key, desired or [])) == set(map(_set_key, live or []))
 
 
-def diff_declared(desired: Mapping[str, Any], live: Mapping[str, Any] | None, rules: Rules,
-                  prefix: str = "", pattern: str = "") -> list[FieldDiff]:
+def diff_declared(
+    desired: Mapping[str, Any],
+    live: Mapping[str, Any] | None,
+    rules: Rules,
+    prefix: str = "",
+    pattern: str = "",
+) -> list[FieldDiff]:
     """Differences between ``desired`` and ``live`` over the keys that ``desired`` declares."""
     live = live or {}
     diffs: list[FieldDiff] = []
@@ -160,8 +165,9 @@ def _diff_map(want: Any, have: Any, rules: Rules, path: str, pat: str, norm: Any
     return diffs
 
 
-def _diff_keyed_list(want: Any, have: Any, rules: Rules, path: str, pat: str,
-                     key_field: str) -> list[FieldDiff]:
+def _diff_keyed_list(
+    want: Any, have: Any, rules: Rules, path: str, pat: str, key_field: str
+) -> list[FieldDiff]:
     """A declared keyed list is authoritative for its members: extra live items are a difference."""
     live_by_key = {item.get(key_field): item for item in (have or []) if isinstance(item, Mapping)}
     diffs: list[FieldDiff] = []

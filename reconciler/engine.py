@@ -39,8 +39,9 @@ def read_live(
 RealmDiff = tuple[list[Change], list[Unmanaged], dict[str, str | None]]
 
 
-def diff_realm(api: AdminClient, desired: DesiredRealm, live: LiveRealm,
-               kinds: Sequence[Kind] | None = None) -> RealmDiff:
+def diff_realm(
+    api: AdminClient, desired: DesiredRealm, live: LiveRealm, kinds: Sequence[Kind] | None = None
+) -> RealmDiff:
     """Changes, unmanaged objects and live fingerprints for one realm."""
     kinds = kinds if kinds is not None else REGISTRY
     ctx = Context(api=api, realm=desired.name, desired=desired, live=live)
@@ -60,20 +61,38 @@ def diff_realm(api: AdminClient, desired: DesiredRealm, live: LiveRealm,
                 continue
             want = without_extensions(spec)
             if current is None:
-                changes.append(Change(
-                    realm=desired.name, kind=kind.name, key=key, action=Action.CREATE, address=address,
-                    before=None, after=kind.redact(want), changed_paths=tuple(sorted(want)),
-                    reason="declared, not in Keycloak", phase=kind.phase))
+                changes.append(
+                    Change(
+                        realm=desired.name,
+                        kind=kind.name,
+                        key=key,
+                        action=Action.CREATE,
+                        address=address,
+                        before=None,
+                        after=kind.redact(want),
+                        changed_paths=tuple(sorted(want)),
+                        reason="declared, not in Keycloak",
+                        phase=kind.phase,
+                    )
+                )
                 continue
             diffs = kind.compare(key, want, current, ctx)
             if diffs:
-                changes.append(Change(
-                    realm=desired.name, kind=kind.name, key=key, action=Action.UPDATE, address=address,
-                    before=kind.redact(_nest({d.path: d.before for d in diffs})),
-                    after=kind.redact(_nest({d.path: d.after for d in diffs})),
-                    changed_paths=tuple(d.path for d in diffs),
-                    reason=kind.update_reason(key, diffs, current), phase=kind.phase,
-                    destroys=kind.destroys_on_update(key, diffs, current)))
+                changes.append(
+                    Change(
+                        realm=desired.name,
+                        kind=kind.name,
+                        key=key,
+                        action=Action.UPDATE,
+                        address=address,
+                        before=kind.redact(_nest({d.path: d.before for d in diffs})),
+                        after=kind.redact(_nest({d.path: d.after for d in diffs})),
+                        changed_paths=tuple(d.path for d in diffs),
+                        reason=kind.update_reason(key, diffs, current),
+                        phase=kind.phase,
+                        destroys=kind.destroys_on_update(key, diffs, current),
+                    )
+                )
         if kind.collection is None:
             continue
         managed = live.managed.get(kind.collection, set())
@@ -84,14 +103,26 @@ def diff_realm(api: AdminClient, desired: DesiredRealm, live: LiveRealm,
             policy = desired.policy
             if key in managed and policy.prunes(kind.collection):
                 fingerprints[address] = kind.fingerprint(current)
-                changes.append(_delete(kind, desired.name, key, current,
-                                       f"managed by kcr, no longer declared, and policy.prune "
-                                       f"includes {kind.collection}"))
+                changes.append(
+                    _delete(
+                        kind,
+                        desired.name,
+                        key,
+                        current,
+                        f"managed by kcr, no longer declared, and policy.prune includes {kind.collection}",
+                    )
+                )
             elif key not in managed and policy.prunes_unmanaged(kind.collection, key):
                 fingerprints[address] = kind.fingerprint(current)
-                changes.append(_delete(kind, desired.name, key, current,
-                                       f"not declared, and policy.pruneUnmanaged.{kind.collection} "
-                                       "names it"))
+                changes.append(
+                    _delete(
+                        kind,
+                        desired.name,
+                        key,
+                        current,
+                        f"not declared, and policy.pruneUnmanaged.{kind.collection} names it",
+                    )
+                )
             else:
                 unmanaged.append(Unmanaged(realm=desired.name, kind=kind.name, key=key, address=address))
     return changes, unmanaged, fingerprints
@@ -99,9 +130,18 @@ def diff_realm(api: AdminClient, desired: DesiredRealm, live: LiveRealm,
 
 def _delete(kind: Kind, realm: str, key: str, live: dict[str, Any], reason: str) -> Change:
     destroys, extra = kind.destroys_on_delete(key, live)
-    return Change(realm=realm, kind=kind.name, key=key, action=Action.DELETE,
-                  address=kind.address(realm, key), before=kind.redact(_public(live)), after=None,
-                  reason=f"{reason}; {extra}" if extra else reason, phase=kind.phase, destroys=destroys)
+    return Change(
+        realm=realm,
+        kind=kind.name,
+        key=key,
+        action=Action.DELETE,
+        address=kind.address(realm, key),
+        before=kind.redact(_public(live)),
+        after=None,
+        reason=f"{reason}; {extra}" if extra else reason,
+        phase=kind.phase,
+        destroys=destroys,
+    )
 
 
 def _public(live: dict[str, Any]) -> dict[str, Any]:
@@ -124,8 +164,13 @@ def order_changes(changes: list[Change]) -> list[Change]:
     return [Change(**{**c.__dict__, "order": i}) for i, c in enumerate(ordered, start=1)]
 
 
-def make_plan(api: AdminClient, desired: DesiredState, *, realms: list[str] | None = None,
-              kinds: Sequence[Kind] | None = None) -> tuple[Plan, dict[str, LiveRealm]]:
+def make_plan(
+    api: AdminClient,
+    desired: DesiredState,
+    *,
+    realms: list[str] | None = None,
+    kinds: Sequence[Kind] | None = None,
+) -> tuple[Plan, dict[str, LiveRealm]]:
     """The plan for ``desired`` against the server, and the live state it was computed from."""
     started = time.monotonic()
     before_requests = api.request_count
@@ -143,9 +188,15 @@ def make_plan(api: AdminClient, desired: DesiredState, *, realms: list[str] | No
         unmanaged.extend(u)
         fingerprints.update(f)
     plan = Plan(
-        changes=order_changes(changes), unmanaged=unmanaged, fingerprints=fingerprints,
-        desired_fingerprint=desired.fingerprint(), sources=list(desired.sources), realms=names,
-        stats={"requests": api.request_count - before_requests,
-               "seconds": round(time.monotonic() - started, 3)},
+        changes=order_changes(changes),
+        unmanaged=unmanaged,
+        fingerprints=fingerprints,
+        desired_fingerprint=desired.fingerprint(),
+        sources=list(desired.sources),
+        realms=names,
+        stats={
+            "requests": api.request_count - before_requests,
+            "seconds": round(time.monotonic() - started, 3),
+        },
     )
     return plan, lives

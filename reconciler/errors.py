@@ -88,8 +88,9 @@ class ApiError(KeycloakError):
         self.method = method
         self.path = path
         self.message = message
-        super().__init__(f"{method} {path} -> HTTP {status}: {message}" if message else
-                         f"{method} {path} -> HTTP {status}")
+        super().__init__(
+            f"{method} {path} -> HTTP {status}: {message}" if message else f"{method} {path} -> HTTP {status}"
+        )
 
 
 class BadRequest(ApiError):
@@ -117,8 +118,13 @@ class ServerError(ApiError):
 
 
 def api_error_for(status: int, method: str, path: str, message: str) -> ApiError:
-    cls: type[ApiError] = {400: BadRequest, 401: Unauthorized, 403: Forbidden, 404: NotFound,
-                           409: Conflict}.get(status, ServerError if status >= 500 else ApiError)
+    cls: type[ApiError] = {
+        400: BadRequest,
+        401: Unauthorized,
+        403: Forbidden,
+        404: NotFound,
+        409: Conflict,
+    }.get(status, ServerError if status >= 500 else ApiError)
     return cls(status, method, path, message)
 
 

@@ -30,8 +30,7 @@ def parse(realm_rep: dict[str, Any] | None) -> dict[str, set[str]]:
 
 
 def dumps(managed: dict[str, set[str]]) -> str:
-    return json.dumps({k: sorted(v) for k, v in sorted(managed.items()) if v},
-                      separators=(",", ":"))
+    return json.dumps({k: sorted(v) for k, v in sorted(managed.items()) if v}, separators=(",", ":"))
 
 
 def save(api: AdminClient, realm: str, managed: dict[str, set[str]]) -> bool:

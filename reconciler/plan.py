@@ -51,11 +51,20 @@ class Change:
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Change:
-        return cls(realm=data["realm"], kind=data["kind"], key=data["key"],
-                   action=Action(data["action"]), address=data["address"], before=data.get("before"),
-                   after=data.get("after"), changed_paths=tuple(data.get("changed_paths", ())),
-                   reason=data.get("reason", ""), phase=int(data.get("phase", 0)),
-                   destroys=int(data.get("destroys", 0)), order=int(data.get("order", 0)))
+        return cls(
+            realm=data["realm"],
+            kind=data["kind"],
+            key=data["key"],
+            action=Action(data["action"]),
+            address=data["address"],
+            before=data.get("before"),
+            after=data.get("after"),
+            changed_paths=tuple(data.get("changed_paths", ())),
+            reason=data.get("reason", ""),
+            phase=int(data.get("phase", 0)),
+            destroys=int(data.get("destroys", 0)),
+            order=int(data.get("order", 0)),
+        )
 
 
 @dataclass(frozen=True)
@@ -121,8 +130,10 @@ class Plan:
     def from_json(cls, data: dict[str, Any]) -> Plan:
         version = str(data.get("format_version", ""))
         if version != FORMAT_VERSION:
-            raise PlanError(f"Saved plan has format_version {version!r}; this kcr reads "
-                            f"{FORMAT_VERSION!r}. Make the plan again with this version of kcr.")
+            raise PlanError(
+                f"Saved plan has format_version {version!r}; this kcr reads "
+                f"{FORMAT_VERSION!r}. Make the plan again with this version of kcr."
+            )
         try:
             return cls(
                 changes=[Change.from_json(c) for c in data["resource_changes"]],

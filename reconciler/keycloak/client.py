@@ -63,8 +63,11 @@ def _error_message(response: httpx.Response) -> str:
 # Which realm-management role an Admin API path needs (keycloak-admin-api.md 4.1). Keycloak's 403
 # answer does not name it, so we do: first match wins.
 _PERMISSIONS: list[tuple[str, str, str]] = [
-    ("/organizations", "view-realm (26.7+: view-organizations)",
-     "manage-realm (26.7+: manage-organizations)"),
+    (
+        "/organizations",
+        "view-realm (26.7+: view-organizations)",
+        "manage-realm (26.7+: manage-organizations)",
+    ),
     ("/clients", "view-clients", "manage-clients"),
     ("/client-scopes", "view-clients", "manage-clients"),
     ("/default-default-client-scopes", "view-realm", "manage-realm"),
@@ -91,23 +94,34 @@ def permission_hint(method: str, url: str) -> str:
             break
     else:
         role = "manage-realm" if write else "view-realm"
-    return (f"the logged-in account needs the realm-management client role {role} in realm "
-            f"{realm!r} (or the master-realm admin role)")
+    return (
+        f"the logged-in account needs the realm-management client role {role} in realm "
+        f"{realm!r} (or the master-realm admin role)"
+    )
 
 
 class AdminClient:
     """A logged-in Admin API client. Paths are relative to ``{url}/admin/realms``."""
 
-    def __init__(self, settings: ConnectionSettings, *, max_retries: int = 4,
-                 transport: httpx.BaseTransport | None = None) -> None:
+    def __init__(
+        self,
+        settings: ConnectionSettings,
+        *,
+        max_retries: int = 4,
+        transport: httpx.BaseTransport | None = None,
+    ) -> None:
         if not settings.url:
             raise KeycloakUnreachable(
-                "No Keycloak URL: set KEYCLOAK_URL or pass --url (for example http://localhost:8080)")
+                "No Keycloak URL: set KEYCLOAK_URL or pass --url (for example http://localhost:8080)"
+            )
         self.settings = settings
         self.max_retries = max_retries
         verify: bool | str = settings.ca_bundle or settings.verify_tls
         self._http = httpx.Client(
-            base_url=settings.base_url, verify=verify, timeout=settings.timeout, transport=transport,
+            base_url=settings.base_url,
+            verify=verify,
+            timeout=settings.timeout,
+            transport=transport,
             headers={"User-Agent": f"keycloak-reconciler/{__version__}"},
             limits=httpx.Limits(max_connections=max(settings.concurrency, 1) * 2),
         )
@@ -141,17 +155,25 @@ class AdminClient:
     def _login(self) -> None:
         s = self.settings
         if s.username:
-            form = {"grant_type": "password", "client_id": s.client_id, "username": s.username,
-                    "password": s.password or ""}
+            form = {
+                "grant_type": "password",
+                "client_id": s.client_id,
+                "username": s.username,
+                "password": s.password or "",
+            }
             if s.client_secret:
                 form["client_secret"] = s.client_secret
         elif s.client_secret:
-            form = {"grant_type": "client_credentials", "client_id": s.client_id,
-                    "client_secret": s.client_secret}
+            form = {
+                "grant_type": "client_credentials",
+                "client_id": s.client_id,
+                "client_secret": s.client_secret,
+            }
         else:
             raise AuthenticationFailed(
                 "No credentials: set KEYCLOAK_USER and KEYCLOAK_PASSWORD, or KEYCLOAK_CLIENT_ID and "
-                "KEYCLOAK_CLIENT_SECRET (a service account with realm-management roles)")
+                "KEYCLOAK_CLIENT_SECRET (a service account with realm-management roles)"
+            )
         path = f"/realms/{seg(s.login_realm)}/protocol/openid-connect/token"
         response = self._send_raw("POST", path, data=form, count_as="TOKEN", retry=True)
         if response.status_code >= 400:
@@ -160,7 +182,8 @@ class AdminClient:
             raise AuthenticationFailed(
                 f"Keycloak refused to log in {who!r} to realm {s.login_realm!r} at {s.base_url}: "
                 f"HTTP {response.status_code} {msg}. Check KEYCLOAK_USER/KEYCLOAK_PASSWORD or "
-                "KEYCLOAK_CLIENT_ID/KEYCLOAK_CLIENT_SECRET and KEYCLOAK_REALM.")
+                "KEYCLOAK_CLIENT_ID/KEYCLOAK_CLIENT_SECRET and KEYCLOAK_REALM."
+            )
         body = response.json()
         self._token = body["access_token"]
         # Renew 15 s (or a third of a very short lifetime) before expiry.
@@ -174,8 +197,9 @@ class AdminClient:
             return {"Authorization": f"Bearer {self._token}"}
 
     # -- raw sending with retries ----------------------------------------------------------------
-    def _send_raw(self, method: str, url: str, *, count_as: str | None = None, retry: bool,
-                  **kwargs: Any) -> httpx.Response:
+    def _send_raw(
+        self, method: str, url: str, *, count_as: str | None = None, retry: bool, **kwargs: Any
+    ) -> httpx.Response:
         attempt = 0
         while True:
             attempt += 1
@@ -189,16 +213,21 @@ class AdminClient:
                     continue
                 raise KeycloakUnreachable(
                     f"Cannot reach Keycloak at {self.settings.base_url}: {type(exc).__name__}: {exc}. "
-                    "Is it running, and is KEYCLOAK_URL right?") from None
+                    "Is it running, and is KEYCLOAK_URL right?"
+                ) from None
             except httpx.TransportError as exc:
                 if retry and attempt <= self.max_retries:
                     self._backoff(attempt)
                     continue
                 raise KeycloakUnreachable(
                     f"Connection to Keycloak at {self.settings.base_url} failed during {method} "
-                    f"{url}: {type(exc).__name__}: {exc}") from None
-            if retry and attempt <= self.max_retries and (
-                    response.status_code in RETRY_STATUSES or response.status_code >= 500):
+                    f"{url}: {type(exc).__name__}: {exc}"
+                ) from None
+            if (
+                retry
+                and attempt <= self.max_retries
+                and (response.status_code in RETRY_STATUSES or response.status_code >= 500)
+            ):
                 self._backoff(attempt, response.headers.get("Retry-After"))
                 continue
             return response
@@ -210,9 +239,17 @@ class AdminClient:
             return
         time.sleep(min(0.2 * 2 ** (attempt - 1), 4.0) * (0.5 + random.random()))
 
-    def request(self, method: str, path: str, *, params: dict[str, Any] | None = None,
-                json: Any = None, content: str | bytes | None = None,
-                headers: dict[str, str] | None = None, retry: bool | None = None) -> httpx.Response:
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: dict[str, Any] | None = None,
+        json: Any = None,
+        content: str | bytes | None = None,
+        headers: dict[str, str] | None = None,
+        retry: bool | None = None,
+    ) -> httpx.Response:
         """Send one Admin API request; raise a typed ApiError on a non-2xx answer."""
         url = "/admin/realms" + path if not path.startswith("/admin/") else path
         if retry is None:
@@ -232,7 +269,7 @@ class AdminClient:
             message = _error_message(response)
             prefix = f"HTTP {response.status_code}"
             if message.startswith(prefix):  # Keycloak's bare {"error": "HTTP 403 Forbidden"}
-                message = message[len(prefix):].strip()
+                message = message[len(prefix) :].strip()
             if response.status_code == 403:
                 message = f"{message or 'forbidden'}; {permission_hint(method, url)}"
             raise api_error_for(response.status_code, method, url, message)
@@ -245,13 +282,15 @@ class AdminClient:
             return None
         return response.json()
 
-    def get_paged(self, path: str, params: dict[str, Any] | None = None, *,
-                  page_size: int = 500) -> list[Any]:
+    def get_paged(
+        self, path: str, params: dict[str, Any] | None = None, *, page_size: int = 500
+    ) -> list[Any]:
         """All items of a paginated listing: explicit first/max, until a short page."""
         return list(self.iter_paged(path, params, page_size=page_size))
 
-    def iter_paged(self, path: str, params: dict[str, Any] | None = None, *,
-                   page_size: int = 500) -> Iterator[Any]:
+    def iter_paged(
+        self, path: str, params: dict[str, Any] | None = None, *, page_size: int = 500
+    ) -> Iterator[Any]:
         first = 0
         while True:
             page = self.get(path, {**(params or {}), "first": first, "max": page_size}) or []
@@ -260,8 +299,14 @@ class AdminClient:
                 return
             first += page_size
 
-    def post(self, path: str, json: Any = None, *, content: str | None = None,
-             headers: dict[str, str] | None = None) -> httpx.Response:
+    def post(
+        self,
+        path: str,
+        json: Any = None,
+        *,
+        content: str | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> httpx.Response:
         return self.request("POST", path, json=json, content=content, headers=headers)
 
     def put(self, path: str, json: Any = None) -> httpx.Response:

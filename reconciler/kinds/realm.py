@@ -16,13 +16,32 @@ from reconciler.keycloak.client import seg
 from reconciler.kinds.base import Context, Kind, Obj
 
 # Keys of the realm document that other kinds own (or the loader's extension keys).
-COLLECTION_KEYS = frozenset({
-    "realm", "clients", "clientScopes", "roles", "groups", "users", "organizations",
-    "defaultDefaultClientScopes", "defaultOptionalClientScopes", "policy",
-})
+COLLECTION_KEYS = frozenset(
+    {
+        "realm",
+        "clients",
+        "clientScopes",
+        "roles",
+        "groups",
+        "users",
+        "organizations",
+        "defaultDefaultClientScopes",
+        "defaultOptionalClientScopes",
+        "policy",
+    }
+)
 # What the server computes or what has its own endpoints: never compared, never sent.
-READ_ONLY = frozenset({"id", "defaultRole", "adminPermissionsClient", "otpSupportedApplications",
-                       "keycloakVersion", "identityProviders", "identityProviderMappers"})
+READ_ONLY = frozenset(
+    {
+        "id",
+        "defaultRole",
+        "adminPermissionsClient",
+        "otpSupportedApplications",
+        "keycloakVersion",
+        "identityProviders",
+        "identityProviderMappers",
+    }
+)
 
 
 class RealmKind(Kind):
@@ -90,4 +109,3 @@ class RealmKind(Kind):
 
     def delete(self, ctx: Context, key: str, live: Obj) -> None:
         ctx.api.delete(f"/{seg(key)}")
-

@@ -29,11 +29,25 @@ def generated_realm(name: str, users: int, groups: int) -> DesiredState:
         "realm": name,
         "enabled": True,
         "roles": {"realm": [{"name": f"role-{i}"} for i in range(10)]},
-        "groups": [{"name": f"team-{g}", "realmRoles": [f"role-{g % 10}"],
-                    "attributes": {"cost-centre": [str(1000 + g)]}} for g in range(groups)],
-        "users": [{"username": f"user-{u:05d}", "email": f"user-{u:05d}@example.com",
-                   "firstName": "User", "lastName": str(u), "enabled": True,
-                   "groups": [f"/team-{u % groups}"]} for u in range(users)],
+        "groups": [
+            {
+                "name": f"team-{g}",
+                "realmRoles": [f"role-{g % 10}"],
+                "attributes": {"cost-centre": [str(1000 + g)]},
+            }
+            for g in range(groups)
+        ],
+        "users": [
+            {
+                "username": f"user-{u:05d}",
+                "email": f"user-{u:05d}@example.com",
+                "firstName": "User",
+                "lastName": str(u),
+                "enabled": True,
+                "groups": [f"/team-{u % groups}"],
+            }
+            for u in range(users)
+        ],
     }
     return DesiredState(realms={name: DesiredRealm(name=name, spec=spec)})
 
@@ -48,14 +62,18 @@ def _measure(api: AdminClient, state: DesiredState, label: str, users: int) -> d
     plan_seconds, plan_requests = time.monotonic() - started, api.request_count - requests
     apply_plan(api, plan, state, lives, verify=False)
     figures = {
-        "label": label, "users": users, "changes": len(plan.changes),
-        "plan_requests": plan_requests, "plan_seconds": round(plan_seconds, 2),
-        "total_requests": api.request_count - requests, "writes": _writes(api) - writes,
+        "label": label,
+        "users": users,
+        "changes": len(plan.changes),
+        "plan_requests": plan_requests,
+        "plan_seconds": round(plan_seconds, 2),
+        "total_requests": api.request_count - requests,
+        "writes": _writes(api) - writes,
         "total_seconds": round(time.monotonic() - started, 2),
     }
     with RESULTS.open("a", encoding="utf-8") as fh:
         fh.write(json.dumps(figures) + "\n")
-    print(json.dumps(figures))  # noqa: T201 - the figure is the point of a benchmark
+    print(json.dumps(figures))  # the figure is the point of a benchmark
     return figures
 
 

@@ -32,8 +32,13 @@ def test_missing_realm_is_a_plan_to_create_it(admin_api: AdminClient, fresh_real
 
 
 def test_one_changed_setting_is_exactly_one_change(admin_api: AdminClient, empty_realm: str) -> None:
-    desired = state(empty_realm, bruteForceProtected=True, attributes={"frontendUrl": ""},
-                    accessTokenLifespan=300, eventsListeners=["jboss-logging"])
+    desired = state(
+        empty_realm,
+        bruteForceProtected=True,
+        attributes={"frontendUrl": ""},
+        accessTokenLifespan=300,
+        eventsListeners=["jboss-logging"],
+    )
     plan, lives = make_plan(admin_api, desired, kinds=ONLY_REALM)
     # accessTokenLifespan 300 and the jboss-logging listener are Keycloak's defaults: no change there.
     assert [c.changed_paths for c in plan.changes] == [("bruteForceProtected",)]

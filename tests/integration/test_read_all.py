@@ -21,12 +21,17 @@ def test_read_all_reads_what_nothing_declares(admin_api: AdminClient, empty_real
     admin_api.put(f"{r}/users/{user_id}/groups/{group_id}")
     auditor = admin_api.get(f"{r}/roles/auditor")
     admin_api.post(f"{r}/users/{user_id}/role-mappings/realm", [auditor])
-    admin_api.post(f"{r}/clients", {"clientId": "robot", "serviceAccountsEnabled": True,
-                                    "publicClient": False})
-    org_id = admin_api.create(f"{r}/organizations", {"name": "acme", "alias": "acme",
-                                                      "domains": [{"name": "acme.example.com"}]})
-    admin_api.post(f"{r}/organizations/{org_id}/members", content=f'"{user_id}"',
-                   headers={"Content-Type": "application/json"})
+    admin_api.post(
+        f"{r}/clients", {"clientId": "robot", "serviceAccountsEnabled": True, "publicClient": False}
+    )
+    org_id = admin_api.create(
+        f"{r}/organizations", {"name": "acme", "alias": "acme", "domains": [{"name": "acme.example.com"}]}
+    )
+    admin_api.post(
+        f"{r}/organizations/{org_id}/members",
+        content=f'"{user_id}"',
+        headers={"Content-Type": "application/json"},
+    )
 
     nothing_declared = DesiredRealm(name=empty_realm, spec={"realm": empty_realm})
     everything = read_live(admin_api, nothing_declared, read_all=True)

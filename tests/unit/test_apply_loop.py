@@ -84,13 +84,27 @@ def kind(monkeypatch: pytest.MonkeyPatch) -> MemoryKind:
 
 
 def _state(*things: Obj, policy: Policy | None = None) -> DesiredState:
-    return DesiredState(realms={"r": DesiredRealm(name="r", spec={"realm": "r", "things": list(things)},
-                                                  policy=policy or Policy())})
+    return DesiredState(
+        realms={
+            "r": DesiredRealm(
+                name="r", spec={"realm": "r", "things": list(things)}, policy=policy or Policy()
+            )
+        }
+    )
 
 
 def _change(key: str, action: Action, order: int, destroys: int = 0) -> Change:
-    return Change(realm="r", kind="thing", key=key, action=action, address=f"r/thing/{key}",
-                  before=None, after=None, order=order, destroys=destroys)
+    return Change(
+        realm="r",
+        kind="thing",
+        key=key,
+        action=action,
+        address=f"r/thing/{key}",
+        before=None,
+        after=None,
+        order=order,
+        destroys=destroys,
+    )
 
 
 def _lives() -> dict[str, LiveRealm]:
@@ -101,8 +115,9 @@ def test_failure_stops_and_reports_applied_failed_and_not_attempted(kind: Memory
     kind.fail_on["b"] = [PlanError("boom")]
     plan = Plan(changes=[_change(k, Action.CREATE, i) for i, k in enumerate("abc", 1)], realms=["r"])
     with pytest.raises(ApplyError) as err:
-        apply_plan(cast(AdminClient, FakeApi()), plan, _state({"name": "a"}, {"name": "b"}, {"name": "c"}),
-                   _lives())
+        apply_plan(
+            cast(AdminClient, FakeApi()), plan, _state({"name": "a"}, {"name": "b"}, {"name": "c"}), _lives()
+        )
     report = err.value.report
     assert report.applied == ["r/thing/a"]
     assert report.failed == [("r/thing/b", "boom")]
@@ -145,8 +160,10 @@ def test_ownership_record_lists_declared_objects_once_and_is_not_rewritten(kind:
 
 def test_mass_delete_guard_counts_destroyed_accounts() -> None:
     state = _state(policy=Policy(max_deletes=2))
-    plan = Plan(changes=[_change("a", Action.DELETE, 1, destroys=1),
-                         _change("org", Action.UPDATE, 2, destroys=2)], realms=["r"])
+    plan = Plan(
+        changes=[_change("a", Action.DELETE, 1, destroys=1), _change("org", Action.UPDATE, 2, destroys=2)],
+        realms=["r"],
+    )
     with pytest.raises(PlanError, match=r"deletes 3 objects in realm 'r'.*--allow-mass-delete"):
         check_mass_delete(plan, state, allow=False)
     check_mass_delete(plan, state, allow=True)
@@ -154,11 +171,17 @@ def test_mass_delete_guard_counts_destroyed_accounts() -> None:
 
 def test_saved_plan_is_stale_when_a_live_object_or_the_desired_state_changed() -> None:
     state = _state({"name": "a"})
-    saved = Plan(changes=[], fingerprints={"r/thing/a": "111", "r/thing/b": None},
-                 desired_fingerprint=state.fingerprint())
+    saved = Plan(
+        changes=[],
+        fingerprints={"r/thing/a": "111", "r/thing/b": None},
+        desired_fingerprint=state.fingerprint(),
+    )
     check_fresh(saved, Plan(changes=[], fingerprints={"r/thing/a": "111", "r/thing/b": None}), state)
     with pytest.raises(PlanError, match=r"Saved plan is stale: .*r/thing/a.*r/thing/b"):
         check_fresh(saved, Plan(changes=[], fingerprints={"r/thing/a": "222", "r/thing/b": "9"}), state)
     with pytest.raises(PlanError, match="desired state"):
-        check_fresh(saved, Plan(changes=[], fingerprints=dict(saved.fingerprints)),
-                    _state({"name": "a", "colour": "blue"}))
+        check_fresh(
+            saved,
+            Plan(changes=[], fingerprints=dict(saved.fingerprints)),
+            _state({"name": "a", "colour": "blue"}),
+        )

@@ -240,7 +240,9 @@ def test_secrets_never_appear_in_a_diff(declared: str, live: str) -> None:
 oracle_scalars = st.booleans() | st.integers() | st.text(alphabet="xyz", max_size=4)
 oracle_values = st.recursive(
     oracle_scalars,
-    lambda inner: st.lists(inner, min_size=1, max_size=3) | st.dictionaries(keys, inner, min_size=1, max_size=3),
+    lambda inner: (
+        st.lists(inner, min_size=1, max_size=3) | st.dictionaries(keys, inner, min_size=1, max_size=3)
+    ),
     max_leaves=12,
 )
 oracle_documents = st.dictionaries(keys, oracle_values, max_size=4)
