@@ -1,26 +1,49 @@
 # Every target installs what it needs through `make install` (a virtual environment in .venv).
+# The tests start and stop their own Keycloak (the server distribution, fetched once into
+# ~/.cache/keycloak-reconciler, or Docker when an engine answers); set KEYCLOAK_URL and credentials to
+# use a running one instead. See reconciler/testing/server.py.
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+LAUNCH := $(BIN)/python -m reconciler.testing
 
-.PHONY: install test lint demo keycloak-up keycloak-down bench clean
+.PHONY: install test unit lint demo keycloak-up keycloak-down keycloak-status bench clean
 
 install: $(STAMP)
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
+# The whole suite, against a real Keycloak that the pytest plugin starts and stops.
 test: install
 	$(BIN)/pytest
+
+# The pure tests only (no Keycloak).
+unit: install
+	$(BIN)/pytest tests/unit
 
 lint: install
 	$(BIN)/ruff check reconciler tests
 	$(BIN)/ruff format --check reconciler tests
 	$(BIN)/mypy
+
+# A throw-away Keycloak for the demo; scripts/demo.sh runs while it is up, then it is stopped.
+demo: install
+	$(LAUNCH) run -- bash scripts/demo.sh
+
+# A local Keycloak in the background for trying things by hand (state and log in .keycloak/).
+# Prints the `export KEYCLOAK_...` lines: eval "$$(make -s keycloak-up)"
+keycloak-up: install
+	@$(LAUNCH) up
+
+keycloak-status: install
+	@$(LAUNCH) status
+
+keycloak-down: install
+	@$(LAUNCH) down
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache
