@@ -21,6 +21,10 @@ $(STAMP): pyproject.toml
 test: install
 	$(BIN)/pytest
 
+# The benchmarks only, with their figures printed (also appended to benchmark-results.jsonl).
+bench: install
+	$(BIN)/pytest -m benchmark -s -q
+
 # The pure tests only (no Keycloak).
 unit: install
 	$(BIN)/pytest tests/unit

@@ -2,8 +2,37 @@
 # The demo, run by `make demo` while a throw-away Keycloak is up (started and stopped by
 # `python -m reconciler.testing run`, which leaves no Java process behind). KEYCLOAK_URL,
 # KEYCLOAK_CLIENT_ID and KEYCLOAK_CLIENT_SECRET point at that server; `kcr` is on PATH.
-# Add the demo's steps below.
+#
+# It does the main job on the shipped example: validate, plan, apply, plan again (No changes.), then
+# one token exchange through the realm it configured.
 set -euo pipefail
+cd "$(dirname "$0")/.."
 
-echo "== Keycloak at ${KEYCLOAK_URL}"
-kcr --version
+# The example reads its secrets through ${env:...}. On a throw-away server, the example values of
+# desired-state/.env.example will do; variables already set in the environment win.
+while IFS='=' read -r name value; do
+    [[ -z "$name" || "$name" == \#* ]] && continue
+    if [[ -z "${!name:-}" ]]; then export "$name=$value"; fi
+done < desired-state/.env.example
+
+step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+
+mkdir -p .keycloak
+step "Keycloak at ${KEYCLOAK_URL} ($(kcr --version))"
+
+step "kcr validate desired-state/"
+kcr validate desired-state/
+
+step "kcr plan desired-state/"
+kcr plan desired-state/ --out .keycloak/demo-plan.json
+
+step "kcr apply desired-state/ --auto-approve"
+kcr apply desired-state/ --auto-approve --audit-log .keycloak/demo-audit.jsonl
+
+step "kcr plan desired-state/ --detailed-exitcode   (a second plan: nothing left to do)"
+kcr plan desired-state/ --detailed-exitcode
+
+step "Token exchange: acme-demo logs in through enterprise-client, which exchanges for orders-api"
+python scripts/demo_token_exchange.py
+
+step "Done: the audit log of the apply is .keycloak/demo-audit.jsonl"
