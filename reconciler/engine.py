@@ -71,7 +71,7 @@ def diff_realm(
                         before=None,
                         after=kind.redact(want),
                         changed_paths=tuple(sorted(want)),
-                        reason="declared, not in Keycloak",
+                        reason=_create_reason(kind, key, want, desired.name),
                         phase=kind.phase,
                     )
                 )
@@ -126,6 +126,14 @@ def diff_realm(
             else:
                 unmanaged.append(Unmanaged(realm=desired.name, kind=kind.name, key=key, address=address))
     return changes, unmanaged, fingerprints
+
+
+def _create_reason(kind: Kind, key: str, want: dict[str, Any], realm: str) -> str:
+    # A declared built-in (the default role, a service-account user) of a realm or client that does
+    # not exist yet: Keycloak makes it with its parent, and apply then sets the declared fields.
+    if kind.is_builtin(key, want, realm):
+        return "made by Keycloak with its realm or client; kcr then sets the declared fields"
+    return "declared, not in Keycloak"
 
 
 def _delete(kind: Kind, realm: str, key: str, live: dict[str, Any], reason: str) -> Change:
