@@ -60,7 +60,7 @@ def _measure(api: AdminClient, state: DesiredState, label: str, users: int) -> d
     started, requests, writes = time.monotonic(), api.request_count, _writes(api)
     plan, lives = make_plan(api, state)
     plan_seconds, plan_requests = time.monotonic() - started, api.request_count - requests
-    apply_plan(api, plan, state, lives, verify=False)
+    apply_plan(api, plan, state, lives)
     figures = {
         "label": label,
         "users": users,
