@@ -85,8 +85,8 @@ def diff_realm(
                         key=key,
                         action=Action.UPDATE,
                         address=address,
-                        before=kind.redact(_nest({d.path: d.before for d in diffs})),
-                        after=kind.redact(_nest({d.path: d.after for d in diffs})),
+                        before=kind.redact({d.path: d.before for d in diffs}),
+                        after=kind.redact({d.path: d.after for d in diffs}),
                         changed_paths=tuple(d.path for d in diffs),
                         reason=kind.update_reason(key, diffs, current),
                         phase=kind.phase,
@@ -155,11 +155,6 @@ def _delete(kind: Kind, realm: str, key: str, live: dict[str, Any], reason: str)
 def _public(live: dict[str, Any]) -> dict[str, Any]:
     # Ids and the kinds' private bookkeeping (keys starting with "_") are not for reviewers.
     return {k: v for k, v in live.items() if k != "id" and not k.startswith("_")}
-
-
-def _nest(flat: dict[str, object]) -> dict[str, object]:
-    """``{"attributes.a": 1}`` stays flat: paths are what reviewers read, so keep them verbatim."""
-    return dict(flat)
 
 
 def order_changes(changes: list[Change]) -> list[Change]:

@@ -32,6 +32,7 @@ from typing import Any
 
 from reconciler import export_defaults as defaults
 from reconciler import ownership
+from reconciler.builtins import default_role as default_role_name
 from reconciler.desired import models
 from reconciler.desired.model import DesiredRealm
 from reconciler.engine import read_live
@@ -487,7 +488,7 @@ def user(live: Mapping[str, Any], default_role: str) -> dict[str, Any]:
 def _default_role(live: LiveRealm) -> str:
     """Every user has it; Keycloak lower-cases the realm name in it."""
     name = ((live.index.get("realm") or {}).get("defaultRole") or {}).get("name")
-    return str(name) if name else f"default-roles-{live.name.lower()}"
+    return str(name) if name else default_role_name(live.name)
 
 
 def users(live: LiveRealm) -> list[dict[str, Any]]:

@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from reconciler.desired.builtins import (
+from reconciler.builtins import (
     BUILTIN_CLIENT_ROLES,
     BUILTIN_CLIENT_SCOPES,
     BUILTIN_CLIENTS,

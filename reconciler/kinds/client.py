@@ -19,6 +19,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
+from reconciler.builtins import BUILTIN_CLIENTS
 from reconciler.compare import FieldDiff, Rules, diff_declared, scalar_to_str
 from reconciler.desired.model import DesiredRealm
 from reconciler.keycloak.client import seg
@@ -38,17 +39,6 @@ LINK_FIELDS = (DEFAULT_SCOPES, OPTIONAL_SCOPES)
 # Keycloak links this scope itself while the service account is enabled.
 SERVICE_ACCOUNT_SCOPE = "service_account"
 NOISE = ("access",)  # read-only parts of a GET that are never compared nor sent back
-
-BUILTIN_CLIENTS = frozenset(
-    {
-        "account",
-        "account-console",
-        "admin-cli",
-        "broker",
-        "realm-management",
-        "security-admin-console",
-    }
-)
 
 
 def _live_client(rep: Mapping[str, Any]) -> Obj:

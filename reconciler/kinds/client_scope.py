@@ -18,6 +18,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any, ClassVar
 
+from reconciler.builtins import BUILTIN_CLIENT_SCOPES
 from reconciler.compare import FieldDiff, Rules, diff_declared, scalar_to_str
 from reconciler.desired.model import DesiredRealm
 from reconciler.errors import DesiredStateError, Problem
@@ -27,26 +28,6 @@ from reconciler.kinds.base import Context, Kind, Obj, without_extensions
 DEFAULT_PROTOCOL = "openid-connect"
 SCOPE_IDS = "client_scope_ids"  # ctx.live.index key: scope name -> id
 
-# The client scopes Keycloak creates with every realm (26.x).
-BUILTIN_SCOPES = frozenset(
-    {
-        "acr",
-        "address",
-        "AuthnContextClassRef",
-        "basic",
-        "email",
-        "microprofile-jwt",
-        "offline_access",
-        "organization",
-        "phone",
-        "profile",
-        "role_list",
-        "roles",
-        "saml_organization",
-        "service_account",
-        "web-origins",
-    }
-)
 
 MAPPER_FIELDS = ("id", "name", "protocol", "protocolMapper", "consentRequired", "config")
 DEFAULT_LIST = "defaultDefaultClientScopes"
@@ -199,7 +180,7 @@ class ClientScopeKind(Kind):
         return self.read(ctx).get(key)
 
     def is_builtin(self, key: str, live: Obj, realm: str) -> bool:
-        return key in BUILTIN_SCOPES
+        return key in BUILTIN_CLIENT_SCOPES
 
     def _record(self, ctx: Context, key: str, scope_id: str) -> None:
         rep = ctx.api.get(f"/{seg(ctx.realm)}/client-scopes/{seg(scope_id)}")

@@ -25,6 +25,7 @@ import contextlib
 from collections.abc import Iterable, Mapping
 from typing import Any, ClassVar
 
+from reconciler.builtins import BUILTIN_CLIENTS, BUILTIN_REALM_ROLES, MASTER_BUILTIN_REALM_ROLES, default_role
 from reconciler.compare import FieldDiff, Rules, diff_declared, equal_as_set, scalar_to_str
 from reconciler.desired.model import DesiredRealm
 from reconciler.errors import DesiredStateError, NotFound, Problem
@@ -33,11 +34,6 @@ from reconciler.kinds.base import Context, Kind, Obj
 
 RoleRef = tuple[str | None, str]  # (clientId or None for a realm role, role name)
 
-BUILTIN_REALM_ROLES = frozenset({"offline_access", "uma_authorization"})
-MASTER_BUILTIN_REALM_ROLES = frozenset({"admin", "create-realm"})
-BUILTIN_CLIENTS = frozenset(
-    {"account", "account-console", "admin-cli", "broker", "realm-management", "security-admin-console"}
-)
 
 # Shared with later kinds through ``ctx.live.index``.
 ROLE_IDS = "role_ids"  # role key -> role id
@@ -278,7 +274,7 @@ class RoleKind(Kind):
 
     def is_builtin(self, key: str, live: Obj, realm: str) -> bool:
         # Keycloak lower-cases the realm name in its default role: "default-roles-myrealm".
-        if key in BUILTIN_REALM_ROLES or key == f"default-roles-{realm.lower()}":
+        if key in BUILTIN_REALM_ROLES or key == default_role(realm):
             return True
         if realm == "master" and key in MASTER_BUILTIN_REALM_ROLES:
             return True

@@ -33,6 +33,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any, ClassVar
 
+from reconciler.builtins import default_role
 from reconciler.compare import FieldDiff, Rules, diff_declared, scalar_to_str
 from reconciler.desired.model import DesiredRealm
 from reconciler.errors import BadRequest, KcrError, NotFound
@@ -79,7 +80,7 @@ def _cache(ctx: Context, name: str) -> dict[str, Any]:
 def default_role_name(ctx: Context) -> str:
     realm_rep = ctx.live.index.get("realm") or {}
     name = (realm_rep.get("defaultRole") or {}).get("name")
-    return str(name) if name else f"default-roles-{ctx.realm.lower()}"
+    return str(name) if name else default_role(ctx.realm)
 
 
 # -- id lookups: shared index first, one request when missing ----------------------------------------

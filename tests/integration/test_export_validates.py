@@ -11,13 +11,13 @@ from typing import Any
 import pytest
 from ruamel.yaml import YAML
 
-from reconciler.desired import load
-from reconciler.desired.builtins import (
+from reconciler.builtins import (
     BUILTIN_CLIENT_ROLES,
     BUILTIN_CLIENT_SCOPES,
     BUILTIN_CLIENTS,
     builtin_realm_roles,
 )
+from reconciler.desired import load
 from reconciler.keycloak.client import AdminClient, seg
 
 pytestmark = pytest.mark.integration

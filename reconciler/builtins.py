@@ -1,4 +1,5 @@
-"""What Keycloak 26.7 creates with every realm: references to these resolve without a declaration.
+"""What Keycloak 26.7 creates with every realm: references to these resolve without a declaration,
+and the reconciler never prunes them or reports them as unmanaged.
 
 Checked against a realm created on Keycloak 26.7.3 (its partial export): see
 tests/integration/test_export_validates.py::test_builtins_match_a_new_realm.
@@ -74,5 +75,15 @@ BUILTIN_CLIENT_SCOPES = frozenset(
 )
 
 
+BUILTIN_REALM_ROLES = frozenset({"offline_access", "uma_authorization"})
+# The master realm also has these, and one "<realm>-realm" client per realm.
+MASTER_BUILTIN_REALM_ROLES = frozenset({"admin", "create-realm"})
+
+
+def default_role(realm: str) -> str:
+    # Keycloak lower-cases the realm name in its default role.
+    return f"default-roles-{realm.lower()}"
+
+
 def builtin_realm_roles(realm: str) -> frozenset[str]:
-    return frozenset({"offline_access", "uma_authorization", f"default-roles-{realm}"})
+    return BUILTIN_REALM_ROLES | {default_role(realm)}
