@@ -18,8 +18,8 @@ from click.testing import CliRunner, Result
 from reconciler.cli import main
 from reconciler.errors import NotFound
 from reconciler.keycloak.client import AdminClient, seg
+from reconciler.testing.oidc import Realm
 from reconciler.testing.server import KeycloakServer
-from tests.e2e.oidc import Realm
 
 REPO = Path(__file__).resolve().parents[2]
 SHIPPED = REPO / "desired-state"

@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 
 from reconciler.keycloak.client import AdminClient, seg
+from reconciler.testing.oidc import Realm, verify_access_token
 from tests.e2e.conftest import EXAMPLE_ENV, LOGIN_CLIENT, REALM, kcr
-from tests.e2e.oidc import Realm, verify_access_token
 
 pytestmark = [
     pytest.mark.e2e,

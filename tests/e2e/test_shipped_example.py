@@ -18,6 +18,7 @@ from reconciler.apply import apply_plan
 from reconciler.desired import load
 from reconciler.engine import make_plan
 from reconciler.keycloak.client import AdminClient, seg
+from reconciler.testing.oidc import Realm, TokenError, audiences, unverified_claims, verify_access_token
 from reconciler.testing.server import KeycloakServer
 from tests.e2e.conftest import (
     EXAMPLE_ENV,
@@ -29,7 +30,6 @@ from tests.e2e.conftest import (
     SHIPPED,
     kcr,
 )
-from tests.e2e.oidc import Realm, TokenError, audiences, unverified_claims, verify_access_token
 
 pytestmark = [
     pytest.mark.e2e,

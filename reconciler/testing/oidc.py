@@ -1,8 +1,9 @@
-"""Small OIDC client and resource-server helpers for the end-to-end tests (httpx + joserfc).
+"""OIDC client and resource-server helpers for testing a desired state with real tokens.
 
 What a real identity service and a real backend do with Keycloak: get tokens (password grant through a
 test client, the authorization code flow with PKCE, client credentials), refresh and exchange them, and
-verify a token against the realm's JWKS the way a backend middleware does.
+verify a token against the realm's JWKS the way a backend middleware does (this part needs joserfc,
+from the ``testing`` extra). Used by kcr's end-to-end tests and ``make demo``; usable in yours.
 """
 
 from __future__ import annotations
@@ -14,16 +15,21 @@ import json
 import re
 import secrets
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
-from joserfc import jwt
-from joserfc.jwk import KeySet
+
+if TYPE_CHECKING:
+    from joserfc.jwk import KeySet
 
 TOKEN_EXCHANGE = "urn:ietf:params:oauth:grant-type:token-exchange"
 ACCESS_TOKEN_TYPE = "urn:ietf:params:oauth:token-type:access_token"
 _FORM_ACTION = re.compile(r'<form[^>]*id="kc-form-login"[^>]*action="([^"]+)"', re.S)
+
+
+class LoginError(Exception):
+    """The browser part of a login did not end in a redirect to the client."""
 
 
 class TokenError(Exception):
@@ -170,12 +176,13 @@ class Realm:
                 )
         location = answer.headers.get("location", "")
         if answer.status_code != 302 or not location.startswith(redirect_uri):
-            raise AssertionError(
-                f"login did not redirect to the client (HTTP {answer.status_code}): "
+            raise LoginError(
+                f"login of {username} did not redirect to the client (HTTP {answer.status_code}): "
                 f"{_page_message(answer.text)}"
             )
         query = parse_qs(urlsplit(location).query)
-        assert query["state"] == [state]
+        if query.get("state") != [state]:
+            raise LoginError("the redirect carries another state than the one sent")
         return self.token(
             {
                 "grant_type": "authorization_code",
@@ -188,6 +195,8 @@ class Realm:
         )
 
     def key_set(self) -> KeySet:
+        from joserfc.jwk import KeySet
+
         response = httpx.get(self.jwks_url, timeout=30)
         response.raise_for_status()
         return KeySet.import_key_set(response.json())
@@ -197,6 +206,8 @@ def verify_access_token(realm: Realm, token: str, audience: str | None) -> dict[
     """What a backend middleware does: check the signature against the realm's JWKS, then the
     issuer, the expiry and (when given) that ``audience`` is one of the token's audiences.
     Raises a joserfc error when any check fails; returns the verified claims."""
+    from joserfc import jwt
+
     decoded = jwt.decode(token, realm.key_set(), algorithms=["RS256"])
     options: dict[str, Any] = {"iss": {"essential": True, "value": realm.issuer}, "exp": {"essential": True}}
     if audience is not None:
