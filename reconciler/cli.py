@@ -198,7 +198,7 @@ def _select_realms(state: Any, realms: tuple[str, ...]) -> list[str] | None:
     return list(realms)
 
 
-def _render(plan: Any, fmt: str, *, drift: bool = False, color: bool = False) -> str:
+def _render(plan: Any, fmt: str, *, drift: bool = False) -> str:
     from reconciler.render import render, render_drift
 
     return render_drift(plan, fmt) if drift else render(plan, fmt)
@@ -236,6 +236,16 @@ def plan(
     **conn: Any,
 ) -> None:
     """Show what `kcr apply` would change (reads Keycloak, never writes)."""
+    the_plan = _plan_read_only(paths, realms, conn)
+    if out:
+        Path(out).write_text(the_plan.dumps(), encoding="utf-8")
+    click.echo(_render(the_plan, fmt), nl=False)
+    if detailed_exitcode and the_plan.has_changes:
+        sys.exit(2)
+
+
+def _plan_read_only(paths: tuple[str, ...], realms: tuple[str, ...], conn: dict[str, Any]) -> Any:
+    """The plan of the desired state against Keycloak, for `plan` and `drift` (GET requests only)."""
     from reconciler.engine import make_plan
     from reconciler.keycloak.client import AdminClient
 
@@ -243,11 +253,7 @@ def plan(
     with AdminClient(make_settings(conn)) as api:
         the_plan, _ = make_plan(api, state, realms=_select_realms(state, realms))
         the_plan.server_version = _server_version(api)
-    if out:
-        Path(out).write_text(the_plan.dumps(), encoding="utf-8")
-    click.echo(_render(the_plan, fmt), nl=False)
-    if detailed_exitcode and the_plan.has_changes:
-        sys.exit(2)
+    return the_plan
 
 
 def _server_version(api: Any) -> str:
@@ -384,12 +390,7 @@ def drift(
     paths: tuple[str, ...], realms: tuple[str, ...], fmt: str, fail_on_unmanaged: bool, **conn: Any
 ) -> None:
     """Report how Keycloak differs from git (read-only): exit 0 in sync, 2 drifted, 1 error."""
-    from reconciler.engine import make_plan
-    from reconciler.keycloak.client import AdminClient
-
-    state = _load(paths)
-    with AdminClient(make_settings(conn)) as api:
-        the_plan, _ = make_plan(api, state, realms=_select_realms(state, realms))
+    the_plan = _plan_read_only(paths, realms, conn)
     click.echo(_render(the_plan, fmt, drift=True), nl=False)
     if the_plan.has_changes or (fail_on_unmanaged and the_plan.unmanaged):
         sys.exit(2)
