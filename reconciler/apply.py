@@ -68,11 +68,9 @@ def check_mass_delete(plan: Plan, desired: DesiredState, allow: bool) -> None:
 
 def check_fresh(saved: Plan, fresh: Plan, desired: DesiredState) -> None:
     """A saved plan applies only to the live objects and desired state it was computed from."""
-    stale = sorted(
-        addr
-        for addr, fp in saved.fingerprints.items()
-        if fresh.fingerprints.get(addr, fp if addr not in fresh.fingerprints else None) != fp
-    )
+    # An address the fresh plan no longer reads (an undeclared object since deleted) is not stale:
+    # its delete finds nothing to do.
+    stale = sorted(addr for addr, fp in saved.fingerprints.items() if fresh.fingerprints.get(addr, fp) != fp)
     problems = []
     if stale:
         listed = ", ".join(stale[:20]) + (f" and {len(stale) - 20} more" if len(stale) > 20 else "")
