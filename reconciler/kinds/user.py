@@ -39,6 +39,7 @@ from reconciler.desired.model import DesiredRealm
 from reconciler.errors import BadRequest, KcrError, NotFound
 from reconciler.keycloak.client import seg
 from reconciler.kinds.base import STATE_KEY, Context, Kind, Obj, without_extensions
+from reconciler.kinds.role import CLIENT_IDS, client_uuid, role_reps
 
 SA_CLIENT = "serviceAccountClientId"
 PROFILE_FIELDS = ("username", "email", "firstName", "lastName", "enabled", "emailVerified")
@@ -84,16 +85,6 @@ def default_role_name(ctx: Context) -> str:
 
 
 # -- id lookups: shared index first, one request when missing ----------------------------------------
-def client_uuid(ctx: Context, client_id: str) -> str | None:
-    shared = ctx.live.index.get("client_ids") or {}
-    if client_id in shared:
-        return str(shared[client_id])
-    cache = _cache(ctx, "client_ids")
-    if client_id not in cache:
-        found = ctx.api.get(f"{_realm_path(ctx)}/clients", {"clientId": client_id, "search": "false"}) or []
-        cache[client_id] = next((c["id"] for c in found if c.get("clientId") == client_id), None)
-    value = cache[client_id]
-    return str(value) if value else None
 
 
 def group_id(ctx: Context, path: str) -> str:
@@ -108,33 +99,6 @@ def group_id(ctx: Context, path: str) -> str:
         except NotFound:
             raise KcrError(f"group {path!r} does not exist in realm {ctx.realm!r}") from None
     return str(cache[path])
-
-
-def realm_role_ref(ctx: Context, name: str) -> dict[str, str]:
-    shared = ctx.live.index.get("role_ids") or {}
-    if name in shared:
-        return {"id": str(shared[name]), "name": name}
-    cache = _cache(ctx, "realm_roles")
-    if name not in cache:
-        try:
-            cache[name] = ctx.api.get(f"{_realm_path(ctx)}/roles/{seg(name)}")["id"]
-        except NotFound:
-            raise KcrError(f"realm role {name!r} does not exist in realm {ctx.realm!r}") from None
-    return {"id": str(cache[name]), "name": name}
-
-
-def client_role_ref(ctx: Context, client_id: str, uuid: str, name: str) -> dict[str, str]:
-    shared = ctx.live.index.get("role_ids") or {}
-    qualified = f"{client_id}/{name}"
-    if qualified in shared:
-        return {"id": str(shared[qualified]), "name": name}
-    cache = _cache(ctx, "client_roles")
-    if qualified not in cache:
-        try:
-            cache[qualified] = ctx.api.get(f"{_realm_path(ctx)}/clients/{uuid}/roles/{seg(name)}")["id"]
-        except NotFound:
-            raise KcrError(f"client role {qualified!r} does not exist in realm {ctx.realm!r}") from None
-    return {"id": str(cache[qualified]), "name": name}
 
 
 # -- live representation ---------------------------------------------------------------------------
@@ -259,7 +223,8 @@ class UserKind(Kind):
             if not cache:
                 reps = ctx.api.get_paged(f"{_realm_path(ctx)}/clients", page_size=PAGE)
                 cache.update({str(r["clientId"]): r for r in reps})
-                _cache(ctx, "client_ids").update({cid: r["id"] for cid, r in cache.items()})
+                ids = ctx.live.index.setdefault(CLIENT_IDS, {})
+                ids.update({cid: str(r["id"]) for cid, r in cache.items()})
             clients = cache
         return clients
 
@@ -467,8 +432,8 @@ class UserKind(Kind):
             have = set(live.get("realmRoles") or [])
             if default not in want:
                 have.discard(default)
-            _send(ctx, "POST", f"{base}/realm", [realm_role_ref(ctx, n) for n in sorted(want - have)])
-            _send(ctx, "DELETE", f"{base}/realm", [realm_role_ref(ctx, n) for n in sorted(have - want)])
+            _send(ctx, "POST", f"{base}/realm", role_reps(ctx, None, want - have))
+            _send(ctx, "DELETE", f"{base}/realm", role_reps(ctx, None, have - want))
         live_clients = live.get("clientRoles") or {}
         for cid, names in (desired.get("clientRoles") or {}).items():
             want = set(attribute_values(names or []))
@@ -479,8 +444,8 @@ class UserKind(Kind):
             if uuid is None:
                 raise KcrError(f"client {cid!r} does not exist in realm {ctx.realm!r}")
             path = f"{base}/clients/{uuid}"
-            _send(ctx, "POST", path, [client_role_ref(ctx, cid, uuid, n) for n in sorted(want - have)])
-            _send(ctx, "DELETE", path, [client_role_ref(ctx, cid, uuid, n) for n in sorted(have - want)])
+            _send(ctx, "POST", path, role_reps(ctx, cid, want - have))
+            _send(ctx, "DELETE", path, role_reps(ctx, cid, have - want))
 
     def delete(self, ctx: Context, key: str, live: Obj) -> None:
         if live.get(SA_CLIENT):
