@@ -21,7 +21,10 @@ $(STAMP): pyproject.toml
 test: install
 	$(BIN)/pytest
 
-# The benchmarks only, with their figures printed (also appended to benchmark-results.jsonl).
+# The benchmarks only, with their figures printed (also appended to benchmark-results.jsonl); the
+# scale table (kcr next to the minimal reads, realm import and partialImport) also goes to
+# benchmark-scale.md. Sizes: KCR_BENCH_USERS=200,2000,10000 KCR_BENCH_GROUPS=1000 KCR_BENCH_CLIENTS=500
+# KCR_BENCH_ROLES=200; KCR_BENCH_REPEAT (no-op plan runs), KCR_BENCH_PARTIAL_IMPORT=0 to leave it out.
 bench: install
 	$(BIN)/pytest -m benchmark -s -q
 
