@@ -22,9 +22,15 @@ test: install
 	$(BIN)/pytest
 
 # The benchmarks only, with their figures printed (also appended to benchmark-results.jsonl); the
-# scale table (kcr next to the minimal reads, realm import and partialImport) also goes to
-# benchmark-scale.md. Sizes: KCR_BENCH_USERS=200,2000,10000 KCR_BENCH_GROUPS=1000 KCR_BENCH_CLIENTS=500
-# KCR_BENCH_ROLES=200; KCR_BENCH_REPEAT (no-op plan runs), KCR_BENCH_PARTIAL_IMPORT=0 to leave it out.
+# scale table (kcr next to the minimal reads, realm import and partialImport, with request counts and
+# kcr's peak RSS) also goes to benchmark-scale.md. Sizes below; override any of them, e.g.
+# `make bench KCR_BENCH_USERS=200 KCR_BENCH_GROUPS=100` for a quick run. KCR_BENCH_REPEAT: no-op plan
+# runs (median); KCR_BENCH_PARTIAL_IMPORT=0 leaves partialImport out. (The whole suite runs the scale
+# benchmark with tiny sizes, as a check that it works.)
+bench: export KCR_BENCH_USERS ?= 200,2000,10000
+bench: export KCR_BENCH_GROUPS ?= 1000
+bench: export KCR_BENCH_CLIENTS ?= 500
+bench: export KCR_BENCH_ROLES ?= 200
 bench: install
 	$(BIN)/pytest -m benchmark -s -q
 

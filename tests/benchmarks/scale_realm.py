@@ -3,9 +3,10 @@ two-level group tree with attributes and role mappings, and N users, each in one
 
 One dict serves three consumers: it is kcr's desired state (Keycloak's realm representation), the
 body of ``POST /admin/realms`` (Keycloak's own import) and, split up, of ``partialImport``.
-Sizes come from the environment so that a quick run with small sizes is possible:
-``KCR_BENCH_USERS`` (comma-separated, default ``200,2000,10000``), ``KCR_BENCH_GROUPS`` (1000),
-``KCR_BENCH_CLIENTS`` (500), ``KCR_BENCH_ROLES`` (200).
+Sizes come from the environment: ``KCR_BENCH_USERS`` (comma-separated), ``KCR_BENCH_GROUPS``,
+``KCR_BENCH_CLIENTS``, ``KCR_BENCH_ROLES``. ``make bench`` sets the issue's sizes (200, 2,000 and
+10,000 users; 1,000 groups, 500 clients, 200 realm roles); without them (the whole suite) the sizes
+are tiny, a check that the benchmark works.
 """
 
 from __future__ import annotations
@@ -21,9 +22,9 @@ COMPOSITE_SHARE = 10  # one realm role in ten is a composite
 
 @dataclass(frozen=True)
 class Sizes:
-    groups: int = 1000
-    clients: int = 500
-    roles: int = 200
+    groups: int
+    clients: int
+    roles: int
 
     @property
     def top_groups(self) -> int:
@@ -32,11 +33,11 @@ class Sizes:
 
 def sizes_from_env() -> tuple[Sizes, list[int]]:
     env = os.environ
-    users = [int(n) for n in env.get("KCR_BENCH_USERS", "200,2000,10000").split(",") if n.strip()]
+    users = [int(n) for n in env.get("KCR_BENCH_USERS", "20").split(",") if n.strip()]
     sizes = Sizes(
-        groups=int(env.get("KCR_BENCH_GROUPS", "1000")),
-        clients=int(env.get("KCR_BENCH_CLIENTS", "500")),
-        roles=int(env.get("KCR_BENCH_ROLES", "200")),
+        groups=int(env.get("KCR_BENCH_GROUPS", "10")),
+        clients=int(env.get("KCR_BENCH_CLIENTS", "4")),
+        roles=int(env.get("KCR_BENCH_ROLES", "10")),
     )
     return sizes, users
 
