@@ -143,22 +143,9 @@ class Realm:
         self, client_id: str, client_secret: str, redirect_uri: str, username: str, password: str
     ) -> dict[str, Any]:
         """Drive the browser part of the code flow (with PKCE S256), then redeem the code."""
-        verifier = secrets.token_urlsafe(48)
-        challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=")
-        state = secrets.token_urlsafe(16)
+        params, verifier, state = code_flow_params(client_id, redirect_uri)
         with httpx.Client(timeout=30, follow_redirects=False) as browser:
-            page = browser.get(
-                self.auth_url,
-                params={
-                    "client_id": client_id,
-                    "response_type": "code",
-                    "redirect_uri": redirect_uri,
-                    "scope": "openid",
-                    "state": state,
-                    "code_challenge": challenge.decode(),
-                    "code_challenge_method": "S256",
-                },
-            )
+            page = browser.get(self.auth_url, params=params)
             # Keycloak marks its login cookies Secure even on plain http, so a cookie jar would not
             # send them back to http://127.0.0.1 (a browser on localhost would): send them by hand.
             cookies = "; ".join(f"{c.name}={c.value}" for c in page.cookies.jar)
@@ -200,6 +187,23 @@ class Realm:
         response = httpx.get(self.jwks_url, timeout=30)
         response.raise_for_status()
         return KeySet.import_key_set(response.json())
+
+
+def code_flow_params(client_id: str, redirect_uri: str) -> tuple[dict[str, str], str, str]:
+    """The query of an authorization request with PKCE S256, its code verifier and its state."""
+    verifier = secrets.token_urlsafe(48)
+    challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=")
+    state = secrets.token_urlsafe(16)
+    params = {
+        "client_id": client_id,
+        "response_type": "code",
+        "redirect_uri": redirect_uri,
+        "scope": "openid",
+        "state": state,
+        "code_challenge": challenge.decode(),
+        "code_challenge_method": "S256",
+    }
+    return params, verifier, state
 
 
 def verify_access_token(realm: Realm, token: str, audience: str | None) -> dict[str, Any]:

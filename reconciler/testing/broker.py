@@ -1,0 +1,225 @@
+"""Identity brokering for tests: an upstream OIDC provider and a real brokered login, over plain HTTP.
+
+Some Keycloak behaviour only exists after a login through an identity provider: an organization's
+MANAGED members, for one, are made only by a login through an identity provider linked to the
+organization (and Keycloak deletes their accounts with the organization). This module builds that on
+one Keycloak, without a browser:
+
+- ``Broker.create(api, base_url, realm)`` makes an upstream realm acting as the OIDC provider (with a
+  confidential client), and an identity provider of type ``oidc`` in ``realm`` (the broker realm,
+  which must exist) pointing at it, through the Admin API;
+- ``broker.add_upstream_user(api, ...)`` makes an account in the upstream realm;
+- ``broker.link_organization(api, org_id, domain)`` links the identity provider to an organization of
+  the broker realm, for the organization's domain;
+- ``broker.login(username, password)`` is a brokered login as a browser does it (the broker's login
+  page with ``kc_idp_hint``, the upstream login form, the first-broker-login form if one is shown, the
+  redirect with a code) and returns the broker realm's tokens; the first login makes the account in the
+  broker realm (a MANAGED member when the identity provider is linked to an organization);
+- ``broker.delete(api)`` removes the upstream realm (the broker realm is the caller's).
+
+Logins use the broker realm's built-in public client ``account-console`` (PKCE), so the broker realm
+gets no object beyond the identity provider.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import html
+import re
+import secrets
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from http.cookiejar import Cookie, CookieJar, DefaultCookiePolicy
+from typing import Any
+from urllib.parse import parse_qs, urljoin, urlsplit
+
+import httpx
+
+from reconciler.errors import NotFound
+from reconciler.keycloak.client import AdminClient, seg
+from reconciler.testing.oidc import LoginError, Realm, _page_message, code_flow_params
+
+LOGIN_CLIENT = "account-console"
+_FORM = re.compile(r"<form\b[^>]*>.*?</form>", re.S | re.I)
+_ATTR = re.compile(r'(\w[\w-]*)\s*=\s*"([^"]*)"')
+_INPUT = re.compile(r"<input\b[^>]*>", re.S | re.I)
+
+
+class _LocalhostPolicy(DefaultCookiePolicy):
+    def return_ok_secure(self, cookie: Cookie, request: Any) -> bool:
+        return True
+
+
+def _localhost_cookies() -> dict[str, list[Callable[[Any], None]]]:
+    """Event hooks that keep cookies as a browser on localhost does. Keycloak marks its login cookies
+    Secure even on plain http; a browser sends them back to localhost (a secure context), httpx's own
+    cookie handling does not. Path-aware, since the broker and the upstream realm use the same names."""
+    cookies = httpx.Cookies(CookieJar(policy=_LocalhostPolicy()))
+
+    def send(request: httpx.Request) -> None:
+        cookies.set_cookie_header(request)
+
+    def keep(response: httpx.Response) -> None:
+        cookies.extract_cookies(response)
+
+    return {"request": [send], "response": [keep]}
+
+
+@dataclass(frozen=True)
+class Broker:
+    """An ``oidc`` identity provider ``alias`` in realm ``realm``, backed by realm ``upstream_realm``."""
+
+    base_url: str
+    realm: str
+    alias: str
+    upstream_realm: str
+    upstream_client_id: str
+
+    @classmethod
+    def create(cls, api: AdminClient, base_url: str, realm: str, *, alias: str = "upstream") -> Broker:
+        """The upstream realm (with a confidential client), and the identity provider in ``realm``."""
+        base_url = base_url.rstrip("/")
+        upstream = f"{realm}-up-{uuid.uuid4().hex[:6]}"
+        client_id = "broker"
+        secret = secrets.token_urlsafe(24)
+        endpoint = f"{base_url}/realms/{realm}/broker/{alias}/endpoint"
+        api.post(
+            "",
+            {
+                "realm": upstream,
+                "enabled": True,
+                "clients": [
+                    {
+                        "clientId": client_id,
+                        "publicClient": False,
+                        "secret": secret,
+                        "standardFlowEnabled": True,
+                        "redirectUris": [endpoint, f"{endpoint}/*"],
+                    }
+                ],
+            },
+        )
+        issuer = f"{base_url}/realms/{upstream}"
+        api.post(
+            f"/{seg(realm)}/identity-provider/instances",
+            {
+                "alias": alias,
+                "providerId": "oidc",
+                "enabled": True,
+                "trustEmail": True,
+                "config": {
+                    "issuer": issuer,
+                    "authorizationUrl": f"{issuer}/protocol/openid-connect/auth",
+                    "tokenUrl": f"{issuer}/protocol/openid-connect/token",
+                    "userInfoUrl": f"{issuer}/protocol/openid-connect/userinfo",
+                    "jwksUrl": f"{issuer}/protocol/openid-connect/certs",
+                    "logoutUrl": f"{issuer}/protocol/openid-connect/logout",
+                    "validateSignature": "true",
+                    "useJwksUrl": "true",
+                    "clientId": client_id,
+                    "clientSecret": secret,
+                    "clientAuthMethod": "client_secret_post",
+                    "defaultScope": "openid email profile",
+                    "syncMode": "IMPORT",
+                },
+            },
+        )
+        return cls(base_url, realm, alias, upstream, client_id)
+
+    def add_upstream_user(
+        self, api: AdminClient, username: str, password: str, *, email: str | None = None
+    ) -> None:
+        """An account in the upstream realm; ``email`` (default ``<username>@example.com``) decides
+        which organization domain the brokered account belongs to."""
+        api.post(
+            f"/{seg(self.upstream_realm)}/users",
+            {
+                "username": username,
+                "enabled": True,
+                "email": email or f"{username}@example.com",
+                "emailVerified": True,
+                "firstName": username.capitalize(),
+                "lastName": "Upstream",
+                "credentials": [{"type": "password", "value": password, "temporary": False}],
+            },
+        )
+
+    def link_organization(self, api: AdminClient, org_id: str, domain: str) -> None:
+        """Link the identity provider to the organization ``org_id`` for ``domain`` (one of its
+        domains): logins through it then make the account a MANAGED member."""
+        api.post(f"/{seg(self.realm)}/organizations/{seg(org_id)}/identity-providers", self.alias)
+        path = f"/{seg(self.realm)}/identity-provider/instances/{seg(self.alias)}"
+        idp = api.get(path)
+        idp["config"] = {**(idp.get("config") or {}), "kc.org.domain": domain}
+        api.put(path, idp)
+
+    def login(self, username: str, password: str) -> dict[str, Any]:
+        """A brokered login of an upstream account into the broker realm; the broker realm's tokens."""
+        realm = Realm(self.base_url, self.realm)
+        redirect_uri = f"{realm.issuer}/account/"
+        params, verifier, state = code_flow_params(LOGIN_CLIENT, redirect_uri)
+        with httpx.Client(timeout=30, follow_redirects=False, event_hooks=_localhost_cookies()) as browser:
+            answer = browser.get(realm.auth_url, params={**params, "kc_idp_hint": self.alias})
+            fields = {"username": username, "password": password}
+            password_sent = False
+            # Follow redirects and submit forms (upstream login, first-broker-login review) until
+            # Keycloak sends the browser back to the client. Bounded: a real login takes under ten.
+            for _ in range(15):
+                location = answer.headers.get("location", "")
+                if answer.is_redirect and location.startswith(redirect_uri):
+                    break
+                if answer.is_redirect:
+                    answer = browser.get(urljoin(str(answer.url), location))
+                    continue
+                form = _login_form(answer.text) if answer.status_code == 200 else None
+                if form is None:
+                    break
+                action, values = form
+                if "password" in values:
+                    if password_sent:
+                        break  # the login form again: the password was refused
+                    password_sent = True
+                for name in values:
+                    if name in fields:
+                        values[name] = fields[name]
+                answer = browser.post(urljoin(str(answer.url), action), data=values)
+        location = answer.headers.get("location", "")
+        if not (answer.is_redirect and location.startswith(redirect_uri)):
+            raise LoginError(
+                f"brokered login of {username} through {self.alias} did not redirect to the client "
+                f"(HTTP {answer.status_code} at {answer.url}): {_page_message(answer.text)}"
+            )
+        query = parse_qs(urlsplit(location).query)
+        if query.get("state") != [state] or "code" not in query:
+            raise LoginError(f"brokered login of {username}: the redirect has no code or another state")
+        return realm.token(
+            {
+                "grant_type": "authorization_code",
+                "client_id": LOGIN_CLIENT,
+                "code": query["code"][0],
+                "redirect_uri": redirect_uri,
+                "code_verifier": verifier,
+            }
+        )
+
+    def delete(self, api: AdminClient) -> None:
+        """Remove the upstream realm (the identity provider goes with the broker realm)."""
+        with contextlib.suppress(NotFound):
+            api.delete(f"/{seg(self.upstream_realm)}")
+
+
+def _login_form(page: str) -> tuple[str, dict[str, str]] | None:
+    """The action and the fields (with their preset values) of the first form with a POST action."""
+    for form in _FORM.finditer(page):
+        opening = form.group(0).split(">", 1)[0]
+        attrs = {k.lower(): html.unescape(v) for k, v in _ATTR.findall(opening)}
+        if attrs.get("method", "").lower() != "post" or not attrs.get("action"):
+            continue
+        values: dict[str, str] = {}
+        for tag in _INPUT.findall(form.group(0)):
+            field = {k.lower(): html.unescape(v) for k, v in _ATTR.findall(tag)}
+            if field.get("name") and field.get("type", "text").lower() not in ("submit", "button"):
+                values[field["name"]] = field.get("value", "")
+        return attrs["action"], values
+    return None
