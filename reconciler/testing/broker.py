@@ -24,46 +24,17 @@ gets no object beyond the identity provider.
 from __future__ import annotations
 
 import contextlib
-import html
-import re
 import secrets
 import uuid
-from collections.abc import Callable
 from dataclasses import dataclass
-from http.cookiejar import Cookie, CookieJar, DefaultCookiePolicy
 from typing import Any
-from urllib.parse import parse_qs, urljoin, urlsplit
-
-import httpx
 
 from reconciler.errors import NotFound
 from reconciler.keycloak.client import AdminClient, seg
-from reconciler.testing.oidc import LoginError, Realm, _page_message, code_flow_params
+from reconciler.testing.browser import BrowserLogin
+from reconciler.testing.oidc import LoginError, Realm
 
 LOGIN_CLIENT = "account-console"
-_FORM = re.compile(r"<form\b[^>]*>.*?</form>", re.S | re.I)
-_ATTR = re.compile(r'(\w[\w-]*)\s*=\s*"([^"]*)"')
-_INPUT = re.compile(r"<input\b[^>]*>", re.S | re.I)
-
-
-class _LocalhostPolicy(DefaultCookiePolicy):
-    def return_ok_secure(self, cookie: Cookie, request: Any) -> bool:
-        return True
-
-
-def _localhost_cookies() -> dict[str, list[Callable[[Any], None]]]:
-    """Event hooks that keep cookies as a browser on localhost does. Keycloak marks its login cookies
-    Secure even on plain http; a browser sends them back to localhost (a secure context), httpx's own
-    cookie handling does not. Path-aware, since the broker and the upstream realm use the same names."""
-    cookies = httpx.Cookies(CookieJar(policy=_LocalhostPolicy()))
-
-    def send(request: httpx.Request) -> None:
-        cookies.set_cookie_header(request)
-
-    def keep(response: httpx.Response) -> None:
-        cookies.extract_cookies(response)
-
-    return {"request": [send], "response": [keep]}
 
 
 @dataclass(frozen=True)
@@ -158,68 +129,30 @@ class Broker:
         """A brokered login of an upstream account into the broker realm; the broker realm's tokens."""
         realm = Realm(self.base_url, self.realm)
         redirect_uri = f"{realm.issuer}/account/"
-        params, verifier, state = code_flow_params(LOGIN_CLIENT, redirect_uri)
-        with httpx.Client(timeout=30, follow_redirects=False, event_hooks=_localhost_cookies()) as browser:
-            answer = browser.get(realm.auth_url, params={**params, "kc_idp_hint": self.alias})
+        hint = {"kc_idp_hint": self.alias}
+        with BrowserLogin(realm, LOGIN_CLIENT, redirect_uri, params=hint) as browser:
+            page = browser.start()
             fields = {"username": username, "password": password}
             password_sent = False
-            # Follow redirects and submit forms (upstream login, first-broker-login review) until
-            # Keycloak sends the browser back to the client. Bounded: a real login takes under ten.
-            for _ in range(15):
-                location = answer.headers.get("location", "")
-                if answer.is_redirect and location.startswith(redirect_uri):
-                    break
-                if answer.is_redirect:
-                    answer = browser.get(urljoin(str(answer.url), location))
-                    continue
-                form = _login_form(answer.text) if answer.status_code == 200 else None
+            # Submit forms (upstream login, first-broker-login review) until Keycloak sends the
+            # browser back to the client. Bounded: a real login shows fewer than five pages.
+            for _ in range(5):
+                form = page.form if page.status == 200 and page.code is None else None
                 if form is None:
                     break
-                action, values = form
-                if "password" in values:
+                if "password" in form.fields:
                     if password_sent:
                         break  # the login form again: the password was refused
                     password_sent = True
-                for name in values:
-                    if name in fields:
-                        values[name] = fields[name]
-                answer = browser.post(urljoin(str(answer.url), action), data=values)
-        location = answer.headers.get("location", "")
-        if not (answer.is_redirect and location.startswith(redirect_uri)):
-            raise LoginError(
-                f"brokered login of {username} through {self.alias} did not redirect to the client "
-                f"(HTTP {answer.status_code} at {answer.url}): {_page_message(answer.text)}"
-            )
-        query = parse_qs(urlsplit(location).query)
-        if query.get("state") != [state] or "code" not in query:
-            raise LoginError(f"brokered login of {username}: the redirect has no code or another state")
-        return realm.token(
-            {
-                "grant_type": "authorization_code",
-                "client_id": LOGIN_CLIENT,
-                "code": query["code"][0],
-                "redirect_uri": redirect_uri,
-                "code_verifier": verifier,
-            }
-        )
+                page = browser.submit(page, **{k: v for k, v in fields.items() if k in form.fields})
+            if page.code is None:
+                raise LoginError(
+                    f"brokered login of {username} through {self.alias} did not redirect to the client "
+                    f"(HTTP {page.status} at {page.url}): {page.message}"
+                )
+            return browser.tokens(page)
 
     def delete(self, api: AdminClient) -> None:
         """Remove the upstream realm (the identity provider goes with the broker realm)."""
         with contextlib.suppress(NotFound):
             api.delete(f"/{seg(self.upstream_realm)}")
-
-
-def _login_form(page: str) -> tuple[str, dict[str, str]] | None:
-    """The action and the fields (with their preset values) of the first form with a POST action."""
-    for form in _FORM.finditer(page):
-        opening = form.group(0).split(">", 1)[0]
-        attrs = {k.lower(): html.unescape(v) for k, v in _ATTR.findall(opening)}
-        if attrs.get("method", "").lower() != "post" or not attrs.get("action"):
-            continue
-        values: dict[str, str] = {}
-        for tag in _INPUT.findall(form.group(0)):
-            field = {k.lower(): html.unescape(v) for k, v in _ATTR.findall(tag)}
-            if field.get("name") and field.get("type", "text").lower() not in ("submit", "button"):
-                values[field["name"]] = field.get("value", "")
-        return attrs["action"], values
-    return None

@@ -10,13 +10,11 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import html
 import json
 import re
 import secrets
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
-from urllib.parse import parse_qs, urlsplit
 
 import httpx
 
@@ -25,7 +23,6 @@ if TYPE_CHECKING:
 
 TOKEN_EXCHANGE = "urn:ietf:params:oauth:grant-type:token-exchange"
 ACCESS_TOKEN_TYPE = "urn:ietf:params:oauth:token-type:access_token"
-_FORM_ACTION = re.compile(r'<form[^>]*id="kc-form-login"[^>]*action="([^"]+)"', re.S)
 
 
 class LoginError(Exception):
@@ -142,44 +139,17 @@ class Realm:
     def authorization_code_login(
         self, client_id: str, client_secret: str, redirect_uri: str, username: str, password: str
     ) -> dict[str, Any]:
-        """Drive the browser part of the code flow (with PKCE S256), then redeem the code."""
-        params, verifier, state = code_flow_params(client_id, redirect_uri)
-        with httpx.Client(timeout=30, follow_redirects=False) as browser:
-            page = browser.get(self.auth_url, params=params)
-            # Keycloak marks its login cookies Secure even on plain http, so a cookie jar would not
-            # send them back to http://127.0.0.1 (a browser on localhost would): send them by hand.
-            cookies = "; ".join(f"{c.name}={c.value}" for c in page.cookies.jar)
-            answer = page
-            # With organizations enabled the browser flow is "identity first": one page asks for the
-            # username, the next for the password. Post the login form until Keycloak redirects.
-            for _ in range(3):
-                match = _FORM_ACTION.search(answer.text)
-                if answer.status_code != 200 or match is None:
-                    break
-                answer = browser.post(
-                    html.unescape(match.group(1)),
-                    headers={"Cookie": cookies},
-                    data={"username": username, "password": password, "credentialId": ""},
+        """Drive the browser part of the code flow (with PKCE S256), then redeem the code. Raises
+        ``LoginError`` when the login stops at a page instead (``browser.BrowserLogin`` shows it)."""
+        from reconciler.testing.browser import BrowserLogin
+
+        with BrowserLogin(self, client_id, redirect_uri, client_secret=client_secret) as browser:
+            page = browser.sign_in(username, password)
+            if page.code is None:
+                raise LoginError(
+                    f"login of {username} did not redirect to the client (HTTP {page.status}): {page.message}"
                 )
-        location = answer.headers.get("location", "")
-        if answer.status_code != 302 or not location.startswith(redirect_uri):
-            raise LoginError(
-                f"login of {username} did not redirect to the client (HTTP {answer.status_code}): "
-                f"{_page_message(answer.text)}"
-            )
-        query = parse_qs(urlsplit(location).query)
-        if query.get("state") != [state]:
-            raise LoginError("the redirect carries another state than the one sent")
-        return self.token(
-            {
-                "grant_type": "authorization_code",
-                "client_id": client_id,
-                "client_secret": client_secret,
-                "code": query["code"][0],
-                "redirect_uri": redirect_uri,
-                "code_verifier": verifier,
-            }
-        )
+            return browser.tokens(page)
 
     def key_set(self) -> KeySet:
         from joserfc.jwk import KeySet
