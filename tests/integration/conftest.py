@@ -4,11 +4,14 @@ the requests it makes by HTTP method."""
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import os
 import subprocess
 import sys
+import uuid
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from io import StringIO
 from pathlib import Path
@@ -22,7 +25,7 @@ from reconciler.apply import apply_plan
 from reconciler.cli import main
 from reconciler.desired import load
 from reconciler.engine import make_plan
-from reconciler.errors import ApplyReport
+from reconciler.errors import ApplyReport, NotFound
 from reconciler.keycloak.client import AdminClient, seg
 from reconciler.plan import Plan
 from reconciler.testing.server import KeycloakServer
@@ -115,6 +118,16 @@ def kcr(tmp_path: Path, keycloak: KeycloakServer, connection_env: dict[str, str]
     return Kcr(tmp_path, keycloak, connection_env)
 
 
+@pytest.fixture(scope="module")
+def module_realm(admin_api: AdminClient) -> Iterator[str]:
+    """One new realm shared by a module's tests (each test changes other objects), deleted after."""
+    name = f"t-{uuid.uuid4().hex[:10]}"
+    admin_api.post("", {"realm": name, "enabled": True})
+    yield name
+    with contextlib.suppress(NotFound):
+        admin_api.delete(f"/{seg(name)}")
+
+
 # -- setting realms up by hand, the way an administrator would --------------------------------------
 def allow_unmanaged_attributes(api: AdminClient, realm: str, policy: str = "ADMIN_EDIT") -> None:
     """Let users carry attributes that the user profile does not declare (dropped otherwise)."""
@@ -134,8 +147,6 @@ def find_one(api: AdminClient, realm: str, collection: str, **query: str) -> dic
 
 
 def group_by_path(api: AdminClient, realm: str, path: str) -> dict[str, Any] | None:
-    from reconciler.errors import NotFound
-
     segments = "/".join(seg(s) for s in path.strip("/").split("/"))
     try:
         return dict(api.get(f"/{seg(realm)}/group-by-path/{segments}"))
