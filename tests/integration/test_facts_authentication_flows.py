@@ -170,11 +170,11 @@ def test_building_a_flow(admin_api: AdminClient, module_realm: str) -> None:
     }
     form = next(e for e in exported if e.get("flowAlias") == "built-form")
     assert (form["authenticator"], form["authenticatorFlow"]) == ("registration-page-form", True)
-    flat = {
+    by_name = {
         e["displayName"] if e.get("authenticationFlow") else e["providerId"]: e
         for e in _flat(admin_api, module_realm, "built")
     }
-    assert admin_api.get(f"{auth}/flows/{flat['built-form']['flowId']}")["providerId"] == "form-flow"
+    assert admin_api.get(f"{auth}/flows/{by_name['built-form']['flowId']}")["providerId"] == "form-flow"
 
     with pytest.raises(Conflict, match="empty alias"):
         admin_api.put(f"{auth}/flows/{flow_id}", {"description": "new"})
@@ -184,9 +184,9 @@ def test_building_a_flow(admin_api: AdminClient, module_realm: str) -> None:
     )
     assert admin_api.get(f"{auth}/flows/{flow_id}")["description"] == "new"
 
-    admin_api.delete(f"{auth}/executions/{flat['built-sub']['id']}")
+    admin_api.delete(f"{auth}/executions/{by_name['built-sub']['id']}")
     with pytest.raises(NotFound):
-        admin_api.get(f"{auth}/flows/{flat['built-sub']['flowId']}")
+        admin_api.get(f"{auth}/flows/{by_name['built-sub']['flowId']}")
 
 
 def test_bindings_by_alias_and_overrides_by_id(admin_api: AdminClient, module_realm: str) -> None:
