@@ -16,12 +16,15 @@ CLIENT, SECRET, CALLBACK = "app", "app-secret-for-tests", "http://127.0.0.1:9/ca
 USER, PASSWORD = "alice", "Alice-password-1"
 
 
-def _realm_with_user(api: AdminClient, realm: str, required_actions: list[str]) -> None:
+def _realm_with_user(
+    api: AdminClient, realm: str, required_actions: list[str], *, organizations: bool = False
+) -> None:
     api.post(
         "",
         {
             "realm": realm,
             "enabled": True,
+            "organizationsEnabled": organizations,
             "clients": [
                 {
                     "clientId": CLIENT,
@@ -91,3 +94,21 @@ def test_a_wrong_password_stays_on_the_login_form(
         assert "Invalid username or password" in page.message
         with pytest.raises(LoginError):
             browser.tokens(page)
+
+
+def test_identity_first_login_with_organizations(
+    admin_api: AdminClient, keycloak: KeycloakServer, fresh_realm: str
+) -> None:
+    # With organizations enabled the browser flow asks for the username first, the password on a
+    # second page: sign_in fills in both.
+    _realm_with_user(admin_api, fresh_realm, [], organizations=True)
+    admin_api.post(
+        f"/{seg(fresh_realm)}/organizations", {"name": "Acme", "domains": [{"name": "example.com"}]}
+    )
+    realm = Realm(keycloak.url, fresh_realm)
+    with BrowserLogin(realm, CLIENT, CALLBACK, client_secret=SECRET) as browser:
+        first = browser.start()
+        assert first.is_login_form
+        assert "password" not in (first.form.fields if first.form else {})
+    tokens = realm.authorization_code_login(CLIENT, SECRET, CALLBACK, USER, PASSWORD)
+    assert unverified_claims(tokens["access_token"])["preferred_username"] == USER
