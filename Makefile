@@ -39,8 +39,8 @@ unit: install
 	$(BIN)/pytest tests/unit
 
 lint: install
-	$(BIN)/ruff check reconciler tests scripts
-	$(BIN)/ruff format --check reconciler tests scripts
+	$(BIN)/ruff check reconciler tests scripts .github/actions
+	$(BIN)/ruff format --check reconciler tests scripts .github/actions
 	$(BIN)/mypy
 
 # A throw-away Keycloak for the demo; scripts/demo.sh runs while it is up, then it is stopped.

@@ -380,6 +380,11 @@ def _confirm() -> None:
 @realm_option
 @click.option("--format", "fmt", type=FORMATS, default="text", show_default=True)
 @click.option(
+    "--out",
+    type=click.Path(dir_okay=False),
+    help="Also save the plan behind the report as JSON (no secrets), as `kcr plan --out` does",
+)
+@click.option(
     "--fail-on-unmanaged",
     is_flag=True,
     help="Also exit 2 when Keycloak holds objects that git does not declare",
@@ -387,10 +392,17 @@ def _confirm() -> None:
 @connection_options
 @handle_errors
 def drift(
-    paths: tuple[str, ...], realms: tuple[str, ...], fmt: str, fail_on_unmanaged: bool, **conn: Any
+    paths: tuple[str, ...],
+    realms: tuple[str, ...],
+    fmt: str,
+    out: str | None,
+    fail_on_unmanaged: bool,
+    **conn: Any,
 ) -> None:
     """Report how Keycloak differs from git (read-only): exit 0 in sync, 2 drifted, 1 error."""
     the_plan = _plan_read_only(paths, realms, conn)
+    if out:
+        Path(out).write_text(the_plan.dumps(), encoding="utf-8")
     click.echo(_render(the_plan, fmt, drift=True), nl=False)
     if the_plan.has_changes or (fail_on_unmanaged and the_plan.unmanaged):
         sys.exit(2)

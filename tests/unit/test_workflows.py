@@ -6,13 +6,11 @@ from __future__ import annotations
 
 import os
 import re
-import shlex
 import shutil
 import subprocess
 from pathlib import Path
 from typing import Any
 
-import click
 import pytest
 from ruamel.yaml import YAML
 
@@ -142,17 +140,22 @@ def test_plan_comments_once_with_read_only_credentials() -> None:
     plan = load("plan.yml")
     assert plan["on"] == {"pull_request": {"paths": ["desired-state/**"]}}
     assert plan["permissions"] == {"contents": "read", "pull-requests": "write"}
-    env = {k: v for k, v in plan["jobs"]["plan"]["env"].items() if k.startswith("KEYCLOAK_")}
-    assert env == {
-        "KEYCLOAK_URL": "${{ secrets.KEYCLOAK_URL }}",
-        "KEYCLOAK_CLIENT_ID": "${{ secrets.KEYCLOAK_PLAN_CLIENT_ID }}",
-        "KEYCLOAK_CLIENT_SECRET": "${{ secrets.KEYCLOAK_PLAN_CLIENT_SECRET }}",
+    [step] = uses(plan, "./.github/actions/kcr")
+    assert step["with"] == {
+        "command": "plan",
+        "path": "desired-state/",
+        "url": "${{ secrets.KEYCLOAK_URL }}",
+        "client-id": "${{ secrets.KEYCLOAK_PLAN_CLIENT_ID }}",
+        "client-secret": "${{ secrets.KEYCLOAK_PLAN_CLIENT_SECRET }}",
+        "artifact-name": "plan",
     }
-    assert "kcr apply" not in runs(plan)
-    [artifact] = uses(plan, "actions/upload-artifact@")
-    assert artifact["with"]["name"] == "plan"
-    assert artifact["with"]["path"] == "plan.json"
-    comment = script(plan)
+    # The action comments (one comment, updated in place) unless told not to.
+    assert "comment" not in step["with"]
+
+
+def test_the_action_keeps_one_plan_comment() -> None:
+    action = YAML(typ="safe").load((WORKFLOWS.parent / "actions" / "kcr" / "action.yml").read_text("utf-8"))
+    comment = "\n".join(s["with"]["script"] for s in action["runs"]["steps"] if "script" in s.get("with", {}))
     assert f"'{PLAN_MARKER}'" in comment
     assert "updateComment" in comment
     assert "createComment" in comment
@@ -165,10 +168,11 @@ def test_apply_is_serialised_protected_and_audited() -> None:
     assert apply["concurrency"]["cancel-in-progress"] is False
     job = apply["jobs"]["apply"]
     assert job["environment"]
-    assert "kcr apply desired-state/ --auto-approve --audit-log audit.jsonl" in runs(apply)
-    [audit] = uses(apply, "actions/upload-artifact@")
-    assert audit["if"] == "always()"
-    assert audit["with"]["path"] == "audit.jsonl"
+    [step] = uses(apply, "./.github/actions/kcr")
+    assert step["with"]["command"] == "apply"
+    assert step["with"]["client-id"] == "${{ secrets.KEYCLOAK_APPLY_CLIENT_ID }}"
+    # The action uploads the audit log (also after a failed apply) unless told not to.
+    assert "upload" not in step["with"]
 
 
 def test_drift_is_scheduled_read_only_and_manages_one_issue_per_realm() -> None:
@@ -188,23 +192,6 @@ def test_drift_is_scheduled_read_only_and_manages_one_issue_per_realm() -> None:
     assert "report.code === 2" in body
     assert "report.code === 0" in body
     assert "setFailed" in body
-
-
-def kcr_command_lines() -> list[tuple[str, list[str]]]:
-    found = []
-    for path in sorted(WORKFLOWS.glob("*.yml")):
-        for line in runs(load(path.name)).splitlines():
-            line = line.split(">")[0].strip()  # drop output redirection
-            if line.startswith("kcr "):
-                found.append((path.name, shlex.split(line)[1:]))
-    return found
-
-
-@pytest.mark.parametrize(("workflow", "argv"), kcr_command_lines())
-def test_kcr_command_lines_parse_with_the_real_cli(workflow: str, argv: list[str]) -> None:
-    command = kcr_cli.commands[argv[0]]
-    with command.make_context(argv[0], argv[1:], resilient_parsing=False) as ctx:
-        assert isinstance(ctx, click.Context)
 
 
 def test_drift_script_uses_existing_drift_options() -> None:
