@@ -143,12 +143,19 @@ def main() -> None:
 
 @main.command()
 @paths_argument
+@click.option(
+    "--allow-unset-env",
+    is_flag=True,
+    help="An unset ${env:NAME} is not an error (it is set where kcr plans and applies): for "
+    "pre-commit hooks and jobs without secrets",
+)
 @handle_errors
-def validate(paths: tuple[str, ...]) -> None:
+def validate(paths: tuple[str, ...], allow_unset_env: bool) -> None:
     """Check the desired state offline; exit 0 when valid, 1 with every error found."""
     from reconciler.desired import load
+    from reconciler.desired.substitute import EnvOrPlaceholder
 
-    state = load(resolve_paths(paths))
+    state = load(resolve_paths(paths), env=EnvOrPlaceholder() if allow_unset_env else None)
     for warning in state.warnings:
         click.echo(f"warning: {warning}", err=True)
     counts = _count_objects(state)

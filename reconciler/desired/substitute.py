@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +27,20 @@ from reconciler.errors import Problem
 MAX_SUBSTITUTED_FILE_BYTES = 1024 * 1024
 _REF = re.compile(r"\$\$\{|\$\{([A-Za-z][A-Za-z0-9_-]*):([^}]*)\}|\$\{[A-Za-z][A-Za-z0-9_-]*:")
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+class EnvOrPlaceholder(Mapping[str, str]):
+    """The environment, where an unset variable reads as its own reference (``${env:NAME}``): for
+    validating without the secrets that plan and apply will have."""
+
+    def __getitem__(self, name: str) -> str:
+        return os.environ.get(name, f"${{env:{name}}}")
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(os.environ)
+
+    def __len__(self) -> int:
+        return len(os.environ)
 
 
 def substitute(doc: Document, env: Mapping[str, str] | None = None) -> list[Problem]:
