@@ -448,5 +448,22 @@ def export(realm: str, out: str | None, include_users: bool, **conn: Any) -> Non
         click.echo(f"{hints} secret(s) left out: each has a comment showing the line to add.", err=True)
 
 
+@main.command()
+@click.argument("shell", type=click.Choice(["bash", "zsh", "fish"]))
+def completion(shell: str) -> None:
+    """Print the completion script for SHELL: commands, options, their choices and paths.
+
+    \b
+    bash:  eval "$(kcr completion bash)"     (in ~/.bashrc)
+    zsh:   eval "$(kcr completion zsh)"      (in ~/.zshrc)
+    fish:  kcr completion fish > ~/.config/fish/completions/kcr.fish
+    """
+    from click.shell_completion import get_completion_class
+
+    completer = get_completion_class(shell)
+    assert completer is not None  # click ships all three
+    click.echo(completer(main, {}, "kcr", "_KCR_COMPLETE").source())
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()
