@@ -6,6 +6,10 @@
   (user attributes outside the user profile, say) fails loudly instead of becoming a perpetual diff.
 - On an error, nothing new is started; the report says what was applied, what failed and what was not
   attempted. A second run converges: every executor starts from what is live, not from the plan.
+- A write that failed in a way that may be transient (its answer lost, 502/503/504, 409, one 500) is
+  tried again after re-reading the object, so that it continues from what is live: a lost answer may
+  hide a write Keycloak did. A 500 that comes again is deterministic: the apply stops.
+- One apply at a time per realm: a lease in the realm (``lease.py``), taken before the first write.
 - Secret values come from the desired state, never from the plan.
 """
 
@@ -24,20 +28,24 @@ from reconciler.engine import read_live
 from reconciler.errors import (
     ApiError,
     ApplyError,
+    ApplyInterrupted,
     ApplyReport,
     Conflict,
     KcrError,
     KeycloakUnreachable,
+    NotFound,
     PlanError,
     ServerError,
 )
 from reconciler.keycloak.client import AdminClient
 from reconciler.kinds import REGISTRY, by_name
 from reconciler.kinds.base import Context, Kind, LiveRealm, Obj, without_extensions
+from reconciler.lease import Leases
 from reconciler.plan import Action, Change, Plan
 
 TRANSIENT = (KeycloakUnreachable, ServerError, Conflict)
 MAX_ATTEMPTS = 3
+MAX_500_ATTEMPTS = 2  # a 500 that repeats after a re-read is deterministic (a value Keycloak cannot store)
 
 
 @dataclass
@@ -106,6 +114,7 @@ class Applier:
         # (realm, kind, key) written successfully, for the ownership record even without re-reads.
         self._written: set[tuple[str, str, str]] = set()
         self.report = ApplyReport()
+        self.leases = Leases(api)
 
     def _ctx(self, realm: str) -> Context:
         return Context(api=self.api, realm=realm, desired=self.desired.realms[realm], live=self.lives[realm])
@@ -132,7 +141,11 @@ class Applier:
                     touched_realms.append(change.realm)
                 started = time.monotonic()
                 try:
+                    if self.lives[change.realm].exists:
+                        self.leases.ensure(change.realm)  # before the first write in the realm
                     self._execute_with_retries(change)
+                    if self.lives[change.realm].exists:
+                        self.leases.ensure(change.realm)  # a realm this plan created: right after
                 except KcrError as exc:
                     self._stop(changes, index, _describe(exc), started)
                 self.report.applied.append(change.address)
@@ -146,10 +159,18 @@ class Applier:
             if index < len(changes) and changes[index].address in self.report.applied:
                 index += 1
             if index < len(changes):
-                self._stop(changes, index, "interrupted", time.monotonic())
-            raise ApplyError("Apply interrupted", self.report) from None
+                self.report.failed.append((changes[index].address, "interrupted"))
+                self.report.not_attempted = [c.address for c in changes[index + 1 :]]
+                self.audit.record(changes[index], "failed", "interrupted", 0.0)
+                if self.on_change:
+                    self.on_change(changes[index], "failed")
+            raise ApplyInterrupted("Apply interrupted", self.report) from None
         finally:
-            self._save_ownership(plan, touched_realms)
+            try:
+                self._save_ownership(plan, touched_realms)
+            finally:
+                for problem in self.leases.release_all():
+                    self.report.extra.setdefault("lease_errors", []).append(problem)
         return self.report
 
     def _stop(self, changes: list[Change], index: int, message: str, started: float) -> NoReturn:
@@ -162,24 +183,51 @@ class Applier:
         raise ApplyError(f"Apply stopped at {change.address}: {message}", self.report)
 
     def _execute_with_retries(self, change: Change) -> None:
+        server_errors = 0
         for attempt in range(1, MAX_ATTEMPTS + 1):
             try:
+                if attempt > 1:
+                    self._reread(change)
                 self._execute(change)
                 return
-            except TRANSIENT:
-                if attempt == MAX_ATTEMPTS:
+            except TRANSIENT as exc:
+                if isinstance(exc, ServerError) and exc.status == 500:
+                    server_errors += 1
+                if attempt == MAX_ATTEMPTS or server_errors >= MAX_500_ATTEMPTS:
                     raise
                 time.sleep(0.5 * attempt)
+
+    def _reread(self, change: Change) -> None:
+        """Continue from what is live: the failed attempt may have written part or all of it."""
+        kind = by_name(change.kind)
+        ctx = self._ctx(change.realm)
+        try:
+            fresh = kind.read_one(ctx, change.key)
+        except NotFound:  # its realm or parent is gone
+            fresh = None
+        if fresh is None:
+            ctx.live.of(kind.name).pop(change.key, None)
+        else:
+            ctx.live.of(kind.name)[change.key] = fresh
 
     def _execute(self, change: Change) -> None:
         kind = by_name(change.kind)
         ctx = self._ctx(change.realm)
+        existed = ctx.live.exists
         live_objs = ctx.live.of(kind.name)
         if change.action is Action.DELETE:
             current = live_objs.get(change.key) or kind.read_one(ctx, change.key)
             if current is not None:
-                kind.delete(ctx, change.key, current)
+                try:
+                    kind.delete(ctx, change.key, current)
+                except NotFound as exc:
+                    if exc.method != "DELETE":
+                        raise
+                    # Already gone (deleted by hand, or by a lost earlier attempt): what we wanted.
             live_objs.pop(change.key, None)
+            if kind.name == "realm":
+                ctx.live.exists = False
+                self.leases.forget(change.realm)  # deleted with the realm
             return
         want = self._desired_obj(kind, change.realm, change.key)
         current = live_objs.get(change.key)
@@ -193,8 +241,6 @@ class Applier:
                 if current is None:
                     raise
                 self._update(kind, ctx, change.key, want, current)
-            if kind.name == "realm":
-                self._refresh_after_realm_create(change.realm)
         else:
             if current is None:
                 current = kind.read_one(ctx, change.key)
@@ -202,6 +248,10 @@ class Applier:
                 kind.create(ctx, change.key, want)
             else:
                 self._update(kind, ctx, change.key, want, current)
+        if kind.name == "realm" and not existed:
+            # Created now (perhaps by an attempt whose answer was lost): read its built-ins.
+            self._refresh_after_realm_create(change.realm)
+            ctx = self._ctx(change.realm)
         if self.verify:
             self._verify(kind, ctx, change.key, want)
 

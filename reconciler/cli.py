@@ -17,11 +17,12 @@ from typing import Any, TypeVar
 import click
 
 from reconciler.__about__ import __version__
-from reconciler.errors import ApplyError, DesiredStateError, KcrError
+from reconciler.errors import ApplyError, ApplyInterrupted, DesiredStateError, KcrError
 from reconciler.keycloak.settings import ConnectionSettings
 
 F = TypeVar("F", bound=Callable[..., Any])
 DEFAULT_PATH = "desired-state"
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report it
 FORMATS = click.Choice(["text", "markdown", "json"])
 
 
@@ -34,7 +35,10 @@ class KcrGroup(click.Group):
             return super().main(*args, **kwargs)
         except click.exceptions.Exit as exc:
             sys.exit(exc.exit_code)
-        except click.Abort:
+        except click.Abort as exc:
+            if isinstance(exc.__cause__, KeyboardInterrupt):  # click turns Ctrl-C into Abort
+                click.echo("Interrupted.", err=True)
+                sys.exit(EXIT_INTERRUPTED)
             click.echo("Aborted.", err=True)
             sys.exit(1)
         except click.ClickException as exc:
@@ -60,6 +64,12 @@ def handle_errors(fn: F) -> F:
             n = len(exc.problems)
             click.secho(f"{n} error{'s' if n != 1 else ''} in the desired state.", fg="red", err=True)
             sys.exit(1)
+        except ApplyInterrupted as exc:
+            from reconciler.apply import format_report
+
+            click.echo(format_report(exc.report), err=True)
+            click.echo("Interrupted.", err=True)
+            sys.exit(EXIT_INTERRUPTED)
         except ApplyError as exc:
             from reconciler.apply import format_report
 
@@ -69,7 +79,7 @@ def handle_errors(fn: F) -> F:
             fail(str(exc))
         except KeyboardInterrupt:
             click.echo("Interrupted.", err=True)
-            sys.exit(130)
+            sys.exit(EXIT_INTERRUPTED)
 
     return wrapper  # type: ignore[return-value]
 
@@ -103,7 +113,7 @@ def connection_options(fn: F) -> F:
 
 def make_settings(kwargs: dict[str, Any]) -> ConnectionSettings:
     insecure = kwargs.pop("insecure", None)
-    return ConnectionSettings.from_env(
+    settings = ConnectionSettings.from_env(
         url=kwargs.pop("url", None),
         login_realm=kwargs.pop("login_realm", None),
         client_id=kwargs.pop("client_id", None),
@@ -114,6 +124,15 @@ def make_settings(kwargs: dict[str, Any]) -> ConnectionSettings:
         concurrency=kwargs.pop("concurrency", None),
         verify_tls=False if insecure else None,
     )
+    if not settings.verify_tls:
+        click.secho(
+            "Warning: TLS certificate verification is OFF (--insecure or KEYCLOAK_TLS_INSECURE): anyone "
+            "between kcr and Keycloak can read and change what they exchange, admin credentials included. "
+            "Use --ca-bundle / KEYCLOAK_CA_BUNDLE for a private CA instead.",
+            fg="yellow",
+            err=True,
+        )
+    return settings
 
 
 def paths_argument(fn: F) -> F:
@@ -171,7 +190,11 @@ def _count_objects(state: Any) -> str:
             if kind.name == "realm":
                 continue
             totals[kind.name] = totals.get(kind.name, 0) + len(kind.declared(realm))
-    return ", ".join(f"{n} {k}{'s' if n != 1 else ''}" for k, n in totals.items()) or "no objects"
+    # Kind names already plural ("default-client-scopes") take no second "s".
+    return (
+        ", ".join(f"{n} {k}{'s' if n != 1 and not k.endswith('s') else ''}" for k, n in totals.items())
+        or "no objects"
+    )
 
 
 @main.command()

@@ -6,8 +6,9 @@ never to a traceback::
     KcrError
     ├── DesiredStateError          the YAML is invalid; carries every Problem found (file:line:col)
     ├── KeycloakError              talking to Keycloak failed
+    │   ├── SettingsError          the connection settings cannot be used (a bad CA bundle)
     │   ├── KeycloakUnreachable    connect error / timeout after retries
-    │   ├── AuthenticationFailed   the token request was refused (wrong credentials)
+    │   ├── AuthenticationFailed   the token request failed (refused, or the token endpoint broke)
     │   └── ApiError               a non-2xx answer of the Admin API; typed by status below
     │       ├── BadRequest         400
     │       ├── Unauthorized       401 (after one token renewal)
@@ -17,6 +18,7 @@ never to a traceback::
     │       └── ServerError        5xx
     ├── PlanError                  a plan cannot be made or used (stale saved plan, mass delete refused)
     └── ApplyError                 an apply stopped; carries what was applied, failed and not attempted
+        └── ApplyInterrupted       stopped by Ctrl-C or SIGTERM (the CLI exits 130)
 
 Messages never contain a request body, a token, a password or a client secret: bodies are not kept on
 errors at all, and Keycloak's own error message is the only server text shown.
@@ -67,6 +69,10 @@ class DesiredStateError(KcrError):
 
 
 class KeycloakError(KcrError):
+    pass
+
+
+class SettingsError(KeycloakError):
     pass
 
 
@@ -144,3 +150,7 @@ class ApplyError(KcrError):
     def __init__(self, message: str, report: ApplyReport) -> None:
         self.report = report
         super().__init__(message)
+
+
+class ApplyInterrupted(ApplyError):
+    pass

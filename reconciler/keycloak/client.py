@@ -8,14 +8,17 @@ request counter for ``stats``.
 
 from __future__ import annotations
 
+import email.utils
 import random
+import ssl
 import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from typing import Any, TypeVar
-from urllib.parse import quote, unquote
+from urllib.parse import quote, unquote, urlsplit, urlunsplit
 
 import httpx
 
@@ -23,6 +26,7 @@ from reconciler.__about__ import __version__
 from reconciler.errors import (
     AuthenticationFailed,
     KeycloakUnreachable,
+    SettingsError,
     api_error_for,
 )
 from reconciler.keycloak.settings import ConnectionSettings
@@ -31,10 +35,45 @@ T = TypeVar("T")
 R = TypeVar("R")
 
 SAFE_METHODS = frozenset({"GET", "HEAD"})
-# PUT and DELETE are idempotent by HTTP's definition and in Keycloak's admin API, so a retry after a
-# connect error or 5xx cannot do a write twice. POST is retried only when the request never left.
+# PUT and DELETE are idempotent by HTTP's definition and in Keycloak's admin API, so sending one again
+# after its answer was lost cannot do a write twice. A POST whose answer was lost is not sent again
+# here: the apply re-reads the object and continues from what is live (apply.py).
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "PUT", "DELETE"})
-RETRY_STATUSES = frozenset({429, 502, 503, 504})
+# The server (or a proxy in front of it) could not answer now; the request may or may not have acted.
+UNAVAILABLE_STATUSES = frozenset({502, 503, 504})
+# 429 Too Many Requests: refused before acting, so any request, a POST too, may be sent again.
+TOO_MANY_REQUESTS = 429
+# The longest Retry-After kcr waits for; a longer one ends the request with a message saying so.
+MAX_RETRY_AFTER = 30.0
+# A 500 is not retried here: Keycloak answers 500 to requests it cannot handle at all (a clientId
+# longer than its column, say), and sending the same request again gets the same 500. The apply
+# retries a failed write once after re-reading the object (apply.py), which covers the rare
+# transient 500 (a concurrent change of the same entity).
+
+
+def retry_after_seconds(value: str | None, now: float | None = None) -> float | None:
+    """Seconds a ``Retry-After`` header asks to wait (delta-seconds or an HTTP date); None if absent
+    or unreadable."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, when.timestamp() - (time.time() if now is None else now))
+
+
+def redact_url(url: str) -> str:
+    """``url`` without the password of its userinfo (``https://kcr:***@sso.example.com``)."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    userinfo = f"{parts.username}:***" if parts.username else "***"
+    host = parts.netloc.rsplit("@", 1)[1]
+    return urlunsplit(parts._replace(netloc=f"{userinfo}@{host}"))
 
 
 def seg(value: str) -> str:
@@ -100,6 +139,30 @@ def permission_hint(method: str, url: str) -> str:
     )
 
 
+def tls_verification(settings: ConnectionSettings) -> ssl.SSLContext | bool:
+    """How httpx verifies Keycloak's certificate; a CA bundle that cannot be used is a clear error,
+    not a traceback from deep inside ssl."""
+    if not settings.verify_tls:
+        return False
+    if not settings.ca_bundle:
+        return True
+    path = Path(settings.ca_bundle)
+    where = f"CA bundle {settings.ca_bundle} (--ca-bundle or KEYCLOAK_CA_BUNDLE)"
+    if not path.exists():
+        raise SettingsError(f"{where} does not exist: give the path of a PEM file of CA certificates")
+    if not path.is_file():
+        raise SettingsError(f"{where} is not a file: give the path of a PEM file of CA certificates")
+    try:
+        return ssl.create_default_context(cafile=str(path))
+    except ssl.SSLError as exc:
+        raise SettingsError(
+            f"{where} holds no usable certificate ({exc.reason or exc}): it must be PEM text with "
+            "-----BEGIN CERTIFICATE----- blocks (convert DER with `openssl x509 -inform der -in FILE`)"
+        ) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise SettingsError(f"{where} cannot be read: {exc}") from None
+
+
 class AdminClient:
     """A logged-in Admin API client. Paths are relative to ``{url}/admin/realms``."""
 
@@ -116,7 +179,7 @@ class AdminClient:
             )
         self.settings = settings
         self.max_retries = max_retries
-        verify: bool | str = settings.ca_bundle or settings.verify_tls
+        verify = tls_verification(settings)
         self._http = httpx.Client(
             base_url=settings.base_url,
             verify=verify,
@@ -177,18 +240,45 @@ class AdminClient:
         path = f"/realms/{seg(s.login_realm)}/protocol/openid-connect/token"
         response = self._send_raw("POST", path, data=form, count_as="TOKEN", retry=True)
         if response.status_code >= 400:
-            msg = _error_message(response)
-            who = s.username or s.client_id
-            raise AuthenticationFailed(
-                f"Keycloak refused to log in {who!r} to realm {s.login_realm!r} at {s.base_url}: "
-                f"HTTP {response.status_code} {msg}. Check KEYCLOAK_USER/KEYCLOAK_PASSWORD or "
-                "KEYCLOAK_CLIENT_ID/KEYCLOAK_CLIENT_SECRET and KEYCLOAK_REALM."
-            )
+            raise AuthenticationFailed(self._login_failure(response))
         body = response.json()
         self._token = body["access_token"]
         # Renew 15 s (or a third of a very short lifetime) before expiry.
         lifetime = float(body.get("expires_in", 60))
         self._token_expires = time.monotonic() + lifetime - min(15.0, lifetime / 3)
+
+    def _login_failure(self, response: httpx.Response) -> str:
+        """Why the token request failed, blaming the credentials only when Keycloak did."""
+        s = self.settings
+        who = s.username or s.client_id
+        status = response.status_code
+        msg = _error_message(response)
+        where = f"realm {s.login_realm!r} at {self.display_url}"
+        if status >= 500 or status == TOO_MANY_REQUESTS:
+            return (
+                f"Keycloak's token endpoint failed to answer the login of {who!r} to {where}: HTTP "
+                f"{status} {msg}. This is a server-side problem, not a credentials problem: see "
+                "Keycloak's log (or the proxy in front of it), then try again."
+            )
+        if status == 404:
+            return (
+                f"Keycloak has no login realm {s.login_realm!r} at {self.display_url} (HTTP 404 {msg}). "
+                "Check KEYCLOAK_REALM (default master) and KEYCLOAK_URL (no /auth on Keycloak 26)."
+            )
+        return (
+            f"Keycloak refused to log in {who!r} to {where}: HTTP {status} {msg}. Check "
+            "KEYCLOAK_USER/KEYCLOAK_PASSWORD or KEYCLOAK_CLIENT_ID/KEYCLOAK_CLIENT_SECRET and KEYCLOAK_REALM."
+        )
+
+    @property
+    def display_url(self) -> str:
+        """The base URL as messages may show it: without a password."""
+        return redact_url(self.settings.base_url)
+
+    def _redact(self, text: str) -> str:
+        password = urlsplit(self.settings.base_url).password
+        text = text.replace(self.settings.base_url, self.display_url)
+        return text.replace(password, "***") if password else text
 
     def _auth_header(self, force: bool = False) -> dict[str, str]:
         with self._token_lock:
@@ -200,7 +290,11 @@ class AdminClient:
     def _send_raw(
         self, method: str, url: str, *, count_as: str | None = None, retry: bool, **kwargs: Any
     ) -> httpx.Response:
+        """Send, retrying what is safe to send again: a request that never left (connect error), a 429
+        (refused before acting), and, when ``retry`` (idempotent requests), a lost answer or a
+        502/503/504. A DELETE sent again after a lost answer that finds nothing (404) is done."""
         attempt = 0
+        answer_lost = False  # an earlier attempt may have acted without us seeing its answer
         while True:
             attempt += 1
             self._count(count_as or method)
@@ -212,30 +306,42 @@ class AdminClient:
                     self._backoff(attempt)
                     continue
                 raise KeycloakUnreachable(
-                    f"Cannot reach Keycloak at {self.settings.base_url}: {type(exc).__name__}: {exc}. "
-                    "Is it running, and is KEYCLOAK_URL right?"
+                    self._redact(
+                        f"Cannot reach Keycloak at {self.display_url}: {type(exc).__name__}: {exc}. "
+                        "Is it running, and is KEYCLOAK_URL right?"
+                    )
                 ) from None
             except httpx.TransportError as exc:
                 if retry and attempt <= self.max_retries:
+                    answer_lost = True
                     self._backoff(attempt)
                     continue
                 raise KeycloakUnreachable(
-                    f"Connection to Keycloak at {self.settings.base_url} failed during {method} "
-                    f"{url}: {type(exc).__name__}: {exc}"
+                    self._redact(
+                        f"Connection to Keycloak at {self.display_url} failed during {method} {url}: "
+                        f"{type(exc).__name__}: {exc}"
+                        + ("" if retry else "; the request may or may not have been carried out")
+                    )
                 ) from None
-            if (
-                retry
-                and attempt <= self.max_retries
-                and (response.status_code in RETRY_STATUSES or response.status_code >= 500)
-            ):
-                self._backoff(attempt, response.headers.get("Retry-After"))
+            status = response.status_code
+            if method == "DELETE" and answer_lost and status == 404:
+                # The lost attempt deleted it: what we asked for is done.
+                return httpx.Response(204, request=response.request)
+            if attempt > self.max_retries:
+                return response
+            if status == TOO_MANY_REQUESTS or (retry and status in UNAVAILABLE_STATUSES):
+                wait = retry_after_seconds(response.headers.get("Retry-After"))
+                if wait is not None and wait > MAX_RETRY_AFTER:
+                    return response  # not worth waiting for: the caller reports the status
+                answer_lost = answer_lost or status != TOO_MANY_REQUESTS
+                self._backoff(attempt, wait)
                 continue
             return response
 
     @staticmethod
-    def _backoff(attempt: int, retry_after: str | None = None) -> None:
-        if retry_after and retry_after.isdigit():
-            time.sleep(min(float(retry_after), 10.0))
+    def _backoff(attempt: int, retry_after: float | None = None) -> None:
+        if retry_after is not None:
+            time.sleep(retry_after)
             return
         time.sleep(min(0.2 * 2 ** (attempt - 1), 4.0) * (0.5 + random.random()))
 
@@ -272,6 +378,13 @@ class AdminClient:
                 message = message[len(prefix) :].strip()
             if response.status_code == 403:
                 message = f"{message or 'forbidden'}; {permission_hint(method, url)}"
+            elif response.status_code == TOO_MANY_REQUESTS:
+                wait = response.headers.get("Retry-After")
+                message = (
+                    "Too Many Requests: Keycloak (or a proxy in front of it) limits the request rate"
+                    + (f" and asks to wait {wait} s" if wait else "")
+                    + f"; kcr waits at most {MAX_RETRY_AFTER:.0f} s and retries {self.max_retries} times"
+                )
             raise api_error_for(response.status_code, method, url, message)
         return response
 

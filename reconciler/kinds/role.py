@@ -31,6 +31,7 @@ from reconciler.desired.model import DesiredRealm
 from reconciler.errors import DesiredStateError, NotFound, Problem
 from reconciler.keycloak.client import seg
 from reconciler.kinds.base import Context, Kind, Obj
+from reconciler.lease import LEASE_ROLE
 
 RoleRef = tuple[str | None, str]  # (clientId or None for a realm role, role name)
 
@@ -273,8 +274,9 @@ class RoleKind(Kind):
         return obj
 
     def is_builtin(self, key: str, live: Obj, realm: str) -> bool:
-        # Keycloak lower-cases the realm name in its default role: "default-roles-myrealm".
-        if key in BUILTIN_REALM_ROLES or key == default_role(realm):
+        # Keycloak lower-cases the realm name in its default role: "default-roles-myrealm". The apply
+        # lease is kcr's own, present only while an apply runs.
+        if key in BUILTIN_REALM_ROLES or key == default_role(realm) or key == LEASE_ROLE:
             return True
         if realm == "master" and key in MASTER_BUILTIN_REALM_ROLES:
             return True

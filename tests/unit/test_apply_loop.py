@@ -74,9 +74,26 @@ class FakeApi:
         self.realm = json
 
 
+class NoLeases:
+    """The apply lease is tested against Keycloak (tests/integration/test_apply_lease.py)."""
+
+    def __init__(self, api: object) -> None:
+        pass
+
+    def ensure(self, realm: str) -> None:
+        pass
+
+    def forget(self, realm: str) -> None:
+        pass
+
+    def release_all(self) -> list[str]:
+        return []
+
+
 @pytest.fixture
 def kind(monkeypatch: pytest.MonkeyPatch) -> MemoryKind:
     k = MemoryKind()
+    monkeypatch.setattr(apply_module, "Leases", NoLeases)
     monkeypatch.setattr(apply_module, "REGISTRY", [k])
     monkeypatch.setattr(apply_module, "by_name", lambda name: k)
     monkeypatch.setattr("reconciler.apply.time.sleep", lambda s: None)
@@ -131,11 +148,19 @@ def test_transient_errors_are_retried_a_bounded_number_of_times(kind: MemoryKind
     apply_plan(cast(AdminClient, FakeApi()), plan, _state({"name": "a"}), _lives())
     assert kind.server["a"] == {"name": "a"}
 
-    kind.fail_on["z"] = [ServerError(500, "POST", "/x", "down")] * 5
+    kind.fail_on["z"] = [ServerError(503, "POST", "/x", "down")] * 5
     plan = Plan(changes=[_change("z", Action.CREATE, 1)], realms=["r"])
     with pytest.raises(ApplyError):
         apply_plan(cast(AdminClient, FakeApi()), plan, _state({"name": "z"}), _lives())
     assert kind.calls.count("create z") == apply_module.MAX_ATTEMPTS
+
+
+def test_a_500_that_repeats_is_not_retried_again(kind: MemoryKind) -> None:
+    kind.fail_on["z"] = [ServerError(500, "POST", "/x", "consult the server log")] * 5
+    plan = Plan(changes=[_change("z", Action.CREATE, 1)], realms=["r"])
+    with pytest.raises(ApplyError):
+        apply_plan(cast(AdminClient, FakeApi()), plan, _state({"name": "z"}), _lives())
+    assert kind.calls.count("create z") == apply_module.MAX_500_ATTEMPTS == 2
 
 
 def test_create_of_something_that_now_exists_converges_by_update(kind: MemoryKind) -> None:
