@@ -66,6 +66,13 @@ def retry_after_seconds(value: str | None, now: float | None = None) -> float | 
     return max(0.0, when.timestamp() - (time.time() if now is None else now))
 
 
+def without_userinfo(url: str) -> str:
+    parts = urlsplit(url)
+    if "@" not in parts.netloc:
+        return url
+    return urlunsplit(parts._replace(netloc=parts.netloc.rsplit("@", 1)[1]))
+
+
 def redact_url(url: str) -> str:
     """``url`` without the password of its userinfo (``https://kcr:***@sso.example.com``)."""
     parts = urlsplit(url)
@@ -181,7 +188,9 @@ class AdminClient:
         self.max_retries = max_retries
         verify = tls_verification(settings)
         self._http = httpx.Client(
-            base_url=settings.base_url,
+            # Keycloak takes bearer tokens only: a user:password@ in the URL would make httpx send
+            # basic auth instead of the token, so it is left out (and never shown).
+            base_url=without_userinfo(settings.base_url),
             verify=verify,
             timeout=settings.timeout,
             transport=transport,
