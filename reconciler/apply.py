@@ -167,7 +167,10 @@ class Applier:
             raise ApplyInterrupted("Apply interrupted", self.report) from None
         finally:
             try:
-                self._save_ownership(plan, touched_realms)
+                # Never write the record of a realm whose lease another apply holds.
+                leased = [realm for realm in touched_realms if self.leases.holds(realm)]
+                if leased or not touched_realms:
+                    self._save_ownership(plan, leased)
             finally:
                 for problem in self.leases.release_all():
                     self.report.extra.setdefault("lease_errors", []).append(problem)

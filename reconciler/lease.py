@@ -183,6 +183,10 @@ class Leases:
             self._start()
         lease.check()
 
+    def holds(self, realm: str) -> bool:
+        lease = self.held.get(realm)
+        return lease is not None and not lease.lost
+
     def forget(self, realm: str) -> None:
         """Drop the lease of a realm this apply deleted (the lease went with it)."""
         self.held.pop(realm, None)

@@ -285,9 +285,9 @@ class AdminClient:
         return redact_url(self.settings.base_url)
 
     def _redact(self, text: str) -> str:
-        password = urlsplit(self.settings.base_url).password
+        netloc = urlsplit(self.settings.base_url).netloc
         text = text.replace(self.settings.base_url, self.display_url)
-        return text.replace(password, "***") if password else text
+        return text.replace(netloc, urlsplit(self.display_url).netloc) if "@" in netloc else text
 
     def _auth_header(self, force: bool = False) -> dict[str, str]:
         with self._token_lock:

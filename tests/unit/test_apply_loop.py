@@ -86,6 +86,9 @@ class NoLeases:
     def forget(self, realm: str) -> None:
         pass
 
+    def holds(self, realm: str) -> bool:
+        return True
+
     def release_all(self) -> list[str]:
         return []
 
