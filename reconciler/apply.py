@@ -103,6 +103,7 @@ class Applier:
         audit: AuditLog | None = None,
         verify: bool = True,
         on_change: Callable[[Change, str], None] | None = None,
+        break_lease: bool = False,
     ) -> None:
         self.api = api
         self.desired = desired
@@ -114,7 +115,7 @@ class Applier:
         # (realm, kind, key) written successfully, for the ownership record even without re-reads.
         self._written: set[tuple[str, str, str]] = set()
         self.report = ApplyReport()
-        self.leases = Leases(api)
+        self.leases = Leases(api, break_held=break_lease)
 
     def _ctx(self, realm: str) -> Context:
         return Context(api=self.api, realm=realm, desired=self.desired.realms[realm], live=self.lives[realm])
@@ -337,9 +338,14 @@ def apply_plan(
     audit: AuditLog | None = None,
     verify: bool = True,
     on_change: Callable[[Change, str], None] | None = None,
+    break_lease: bool = False,
 ) -> ApplyReport:
-    """Execute ``plan`` (made against ``lives``) with the secrets of ``desired``."""
-    return Applier(api, desired, lives, audit=audit, verify=verify, on_change=on_change).run(plan)
+    """Execute ``plan`` (made against ``lives``) with the secrets of ``desired``. ``break_lease``
+    takes a realm's apply lease even from a holder that has not expired (one known to be killed)."""
+    applier = Applier(
+        api, desired, lives, audit=audit, verify=verify, on_change=on_change, break_lease=break_lease
+    )
+    return applier.run(plan)
 
 
 def format_report(report: ApplyReport) -> str:

@@ -324,6 +324,11 @@ def show(plan_file: str, fmt: str) -> None:
 @click.option(
     "--audit-log", type=click.Path(dir_okay=False), help="Append one JSON line per write to this file"
 )
+@click.option(
+    "--break-lease",
+    is_flag=True,
+    help="Take the realm's apply lease even from an apply that holds it (only one you know was killed)",
+)
 @connection_options
 @handle_errors
 def apply(
@@ -333,6 +338,7 @@ def apply(
     auto_approve: bool,
     allow_mass_delete: bool,
     audit_log: str | None,
+    break_lease: bool,
     **conn: Any,
 ) -> None:
     """Plan, confirm, and apply the desired state to Keycloak."""
@@ -372,7 +378,7 @@ def apply(
         # A cancelled CI job gets SIGTERM: stop like on Ctrl-C, with the report and ownership record.
         previous = signal.signal(signal.SIGTERM, _raise_interrupt)
         try:
-            apply_plan(api, the_plan, state, lives, audit=audit, on_change=progress)
+            apply_plan(api, the_plan, state, lives, audit=audit, on_change=progress, break_lease=break_lease)
         finally:
             signal.signal(signal.SIGTERM, previous)
             audit.close()

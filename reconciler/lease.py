@@ -91,10 +91,11 @@ class Holder:
 class Lease:
     """The lease of one realm, held by this process."""
 
-    def __init__(self, api: AdminClient, realm: str, *, ttl: float = TTL) -> None:
+    def __init__(self, api: AdminClient, realm: str, *, ttl: float = TTL, break_held: bool = False) -> None:
         self.api = api
         self.realm = realm
         self.ttl = ttl
+        self.break_held = break_held
         self.role_id: str | None = None
         self.holder: Holder | None = None
         self.lost: str | None = None  # why renewal failed
@@ -120,14 +121,15 @@ class Lease:
                 self.role_id, self.holder = str(rep["id"]), me
                 return
             now = time.time()
-            if other is not None and other.expires > now:
+            if other is not None and other.expires > now and not self.break_held:
                 raise LeaseHeld(
                     f"another apply is running on realm {self.realm!r}: {other.describe(now)}. Wait for it "
-                    f"to finish and run again; if it was killed, its lease expires by itself (or delete "
-                    f"the realm role {LEASE_ROLE} in realm {self.realm!r} once you are sure no apply runs)."
+                    "to finish and run again; if it was killed, its lease expires by itself, or run "
+                    "`kcr apply --break-lease` once you are sure no apply runs (the lease is the realm "
+                    f"role {LEASE_ROLE})."
                 )
-            # Expired (a killed apply): delete that lease by its id, so that a second taker doing the
-            # same deletes nothing more, then try to take it again.
+            # Expired (a killed apply), or broken on request: delete that lease by its id, so that a
+            # second taker doing the same deletes nothing more, then try to take it again.
             with contextlib.suppress(NotFound):
                 self.api.delete(f"/{seg(self.realm)}/roles-by-id/{rep['id']}")
         raise LeaseHeld(
@@ -165,9 +167,17 @@ class Lease:
 class Leases:
     """The leases one apply holds, renewed by a background thread until released."""
 
-    def __init__(self, api: AdminClient, *, ttl: float = TTL, renew_every: float = RENEW_EVERY) -> None:
+    def __init__(
+        self,
+        api: AdminClient,
+        *,
+        ttl: float = TTL,
+        renew_every: float = RENEW_EVERY,
+        break_held: bool = False,
+    ) -> None:
         self.api = api
         self.ttl = ttl
+        self.break_held = break_held
         self.renew_every = renew_every
         self.held: dict[str, Lease] = {}
         self._stop = threading.Event()
@@ -177,7 +187,7 @@ class Leases:
         """Hold the lease of ``realm`` (taking it if not yet held); raise if it was lost."""
         lease = self.held.get(realm)
         if lease is None:
-            lease = Lease(self.api, realm, ttl=self.ttl)
+            lease = Lease(self.api, realm, ttl=self.ttl, break_held=self.break_held)
             lease.acquire()
             self.held[realm] = lease
             self._start()

@@ -93,6 +93,7 @@ def test_held_lease_names_its_holder_and_the_way_out(
         assert result.exit_code == 1, result.output
         assert f"pid {os.getpid()}" in result.output
         assert "expires in" in result.output
+        assert "--break-lease" in result.output
         assert LEASE_ROLE in result.output
         assert group_by_path(admin_api, empty_realm, "/g") is None
     finally:
@@ -106,6 +107,18 @@ def test_lease_of_a_killed_apply_expires(kcr: Kcr, admin_api: AdminClient, empty
     killed = Lease(admin_api, empty_realm, ttl=0.0)  # never renewed: already expired
     killed.acquire()
     kcr.apply_converged()
+    assert group_by_path(admin_api, empty_realm, "/g") is not None
+    assert lease_role(admin_api, empty_realm) is None
+
+
+def test_break_lease_takes_a_lease_that_has_not_expired(
+    kcr: Kcr, admin_api: AdminClient, empty_realm: str
+) -> None:
+    kcr.write({"realm": empty_realm, "groups": [{"name": "g"}]})
+    killed = Lease(admin_api, empty_realm)  # a SIGKILLed apply's lease: not expired, never renewed
+    killed.acquire()
+    result = kcr.apply("--break-lease")
+    assert result.exit_code == 0, result.output
     assert group_by_path(admin_api, empty_realm, "/g") is not None
     assert lease_role(admin_api, empty_realm) is None
 

@@ -77,7 +77,7 @@ class FakeApi:
 class NoLeases:
     """The apply lease is tested against Keycloak (tests/integration/test_apply_lease.py)."""
 
-    def __init__(self, api: object) -> None:
+    def __init__(self, api: object, break_held: bool = False) -> None:
         pass
 
     def ensure(self, realm: str) -> None:
