@@ -149,6 +149,15 @@ def test_lost_answer_to_a_create_converges(kcr: Kcr, proxy: FaultProxy, fresh_re
     converged(kcr)
 
 
+def test_lost_answer_to_a_realm_create_converges(kcr: Kcr, proxy: FaultProxy, fresh_realm: str) -> None:
+    kcr.write({"realm": fresh_realm, "groups": [{"name": "g"}]})
+    proxy.inject("POST", r"^/admin/realms$", "reset", after_upstream=True)
+    result = apply_through(kcr, proxy)
+    assert result.exit_code == 0, result.output
+    assert len(proxy.requests("POST", r"^/admin/realms$")) == 1
+    converged(kcr)
+
+
 # -- item 15: a deterministic 500 is not retried over and over ------------------------------------------
 def test_a_500_that_repeats_stops_the_apply_after_one_retry(
     kcr: Kcr, proxy: FaultProxy, fresh_realm: str
