@@ -24,7 +24,7 @@ _EXPORTS = {
     "apply_plan": "reconciler.apply",
     "load": "reconciler.desired",
     "make_plan": "reconciler.engine",
-    "read_live": "reconciler.engine",
+    "read_live": "reconciler.live",
 }
 
 

@@ -17,14 +17,12 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import NoReturn
 
 from reconciler import ownership
 from reconciler.audit import AuditLog
 from reconciler.compare import FieldDiff
-from reconciler.desired.model import DesiredState
-from reconciler.engine import read_live
+from reconciler.desired.state import DesiredState
 from reconciler.errors import (
     ApiError,
     ApplyError,
@@ -41,20 +39,12 @@ from reconciler.keycloak.client import AdminClient
 from reconciler.kinds import REGISTRY, by_name
 from reconciler.kinds.base import Context, Kind, LiveRealm, Obj, without_extensions
 from reconciler.lease import Leases
+from reconciler.live import read_live
 from reconciler.plan import Action, Change, Plan
 
 TRANSIENT = (KeycloakUnreachable, ServerError, Conflict)
 MAX_ATTEMPTS = 3
 MAX_500_ATTEMPTS = 2  # a 500 that repeats after a re-read is deterministic (a value Keycloak cannot store)
-
-
-@dataclass
-class ApplyResult:
-    report: ApplyReport
-    requests: int = 0
-    seconds: float = 0.0
-    writes: int = 0
-    ownership_updated: list[str] = field(default_factory=list)
 
 
 def check_mass_delete(plan: Plan, desired: DesiredState, allow: bool) -> None:

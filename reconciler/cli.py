@@ -462,7 +462,7 @@ def export(realm: str, out: str | None, include_users: bool, **conn: Any) -> Non
     Secrets are left out, with a comment showing the line to add; ids, built-ins and values that
     Keycloak fills in anyway are left out too. `kcr plan` on the export shows no changes.
     """
-    from reconciler.export import export_realm, render_stream, write_files
+    from reconciler.export.files import export_realm, render_stream, write_files
     from reconciler.keycloak.client import AdminClient
 
     with AdminClient(make_settings(conn)) as api:

@@ -1,4 +1,4 @@
-"""Planning: read live state (GET only), compare it per kind with the desired state, order the plan.
+"""Planning: compare live state (read by ``live.py``) per kind with the desired state, order the plan.
 
 Knows no kind by name: it walks the registry in phase order.
 """
@@ -9,32 +9,12 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
-from reconciler import ownership
-from reconciler.desired.model import DesiredRealm, DesiredState
-from reconciler.errors import NotFound
-from reconciler.keycloak.client import AdminClient, seg
+from reconciler.desired.state import DesiredRealm, DesiredState
+from reconciler.keycloak.client import AdminClient
 from reconciler.kinds import REGISTRY, Kind
 from reconciler.kinds.base import STATE_KEY, Context, LiveRealm, without_extensions
+from reconciler.live import read_live
 from reconciler.plan import Action, Change, Plan, Unmanaged
-
-
-def read_live(
-    api: AdminClient, desired: DesiredRealm, kinds: Sequence[Kind] | None = None, *, read_all: bool = False
-) -> LiveRealm:
-    """Read one realm's live objects of every kind (GET only). A missing realm reads as empty.
-    ``read_all`` reads everything, also what nothing in ``desired`` declares (``kcr export``)."""
-    kinds = kinds if kinds is not None else REGISTRY
-    try:
-        realm_rep = api.get(f"/{seg(desired.name)}")
-    except NotFound:
-        return LiveRealm(name=desired.name, exists=False)
-    live = LiveRealm(name=desired.name, exists=True, managed=ownership.parse(realm_rep))
-    live.index["realm"] = realm_rep
-    ctx = Context(api=api, realm=desired.name, desired=desired, live=live, read_all=read_all)
-    for kind in sorted(kinds, key=lambda k: k.phase):
-        live.objects[kind.name] = kind.read(ctx)
-    return live
-
 
 RealmDiff = tuple[list[Change], list[Unmanaged], dict[str, str | None]]
 

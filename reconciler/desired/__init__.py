@@ -19,6 +19,6 @@ Collections: clients, clientScopes, roles, groups, users, organizations.
 from __future__ import annotations
 
 from reconciler.desired.loader import load
-from reconciler.desired.model import DesiredRealm, DesiredState, Policy
+from reconciler.desired.state import DesiredRealm, DesiredState, Policy
 
 __all__ = ["DesiredRealm", "DesiredState", "Policy", "load"]

@@ -13,10 +13,11 @@ from collections.abc import Mapping
 from typing import Any
 
 from reconciler.desired.checks import check_realm
-from reconciler.desired.document import check_document
 from reconciler.desired.merge import MergedRealm, merge
-from reconciler.desired.model import DEFAULT_MAX_DELETES, DesiredRealm, DesiredState, Policy
-from reconciler.desired.source import Document, find_files, read_file
+from reconciler.desired.positions import Document
+from reconciler.desired.source import find_files, read_file
+from reconciler.desired.state import DEFAULT_MAX_DELETES, DesiredRealm, DesiredState, Policy
+from reconciler.desired.structure import check_document
 from reconciler.desired.substitute import substitute
 from reconciler.errors import DesiredStateError, Problem, SourceLocation
 

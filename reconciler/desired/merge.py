@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from reconciler.desired.source import DocPath, Document, dotted
+from reconciler.desired.positions import DocPath, Document, dotted
 from reconciler.errors import Problem, SourceLocation
 
 Origin = tuple[Document, DocPath]

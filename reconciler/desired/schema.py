@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from reconciler.desired import models as m
+from reconciler.desired import representation as m
 
 SCHEMA_ID = "https://keycloak-reconciler.dev/schema/desired-state.json"
 _IGNORED = "Written by Keycloak exports; not managed by kcr: accepted and ignored."

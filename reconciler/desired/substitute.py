@@ -21,7 +21,7 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-from reconciler.desired.source import DocPath, Document, dotted
+from reconciler.desired.positions import DocPath, Document, dotted
 from reconciler.errors import Problem
 
 MAX_SUBSTITUTED_FILE_BYTES = 1024 * 1024

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from reconciler.compare import FieldDiff, Rules, diff_declared, redact
-from reconciler.desired.model import DesiredRealm
+from reconciler.desired.state import DesiredRealm
 from reconciler.keycloak.client import AdminClient
 
 Obj = dict[str, Any]

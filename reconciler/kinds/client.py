@@ -21,7 +21,7 @@ from typing import Any, ClassVar
 
 from reconciler.builtins import BUILTIN_CLIENTS
 from reconciler.compare import FieldDiff, Rules, diff_declared, scalar_to_str
-from reconciler.desired.model import DesiredRealm
+from reconciler.desired.state import DesiredRealm
 from reconciler.keycloak.client import seg
 from reconciler.kinds.base import Context, Kind, Obj, without_extensions
 from reconciler.kinds.client_scope import (

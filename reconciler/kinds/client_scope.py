@@ -20,7 +20,7 @@ from typing import Any, ClassVar
 
 from reconciler.builtins import BUILTIN_CLIENT_SCOPES
 from reconciler.compare import FieldDiff, Rules, diff_declared, scalar_to_str
-from reconciler.desired.model import DesiredRealm
+from reconciler.desired.state import DesiredRealm
 from reconciler.errors import DesiredStateError, Problem
 from reconciler.keycloak.client import AdminClient, seg
 from reconciler.kinds.base import Context, Kind, Obj, without_extensions

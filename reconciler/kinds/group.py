@@ -23,7 +23,7 @@ from typing import ClassVar
 from urllib.parse import quote
 
 from reconciler.compare import FieldDiff, Rules, diff_declared
-from reconciler.desired.model import DesiredRealm
+from reconciler.desired.state import DesiredRealm
 from reconciler.errors import NotFound
 from reconciler.keycloak.client import seg
 from reconciler.kinds.base import Context, Kind, Obj

@@ -20,7 +20,7 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from reconciler.compare import FieldDiff, Rules, diff_declared
-from reconciler.desired.model import DesiredRealm
+from reconciler.desired.state import DesiredRealm
 from reconciler.errors import KcrError, NotFound
 from reconciler.keycloak.client import seg
 from reconciler.kinds.base import STATE_KEY, Context, Kind, Obj

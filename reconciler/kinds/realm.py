@@ -11,7 +11,7 @@ from typing import Any, ClassVar
 
 from reconciler import ownership
 from reconciler.compare import FieldDiff, Rules, scalar_to_str
-from reconciler.desired.model import DesiredRealm
+from reconciler.desired.state import DesiredRealm
 from reconciler.keycloak.client import seg
 from reconciler.kinds.base import Context, Kind, Obj
 

@@ -27,7 +27,7 @@ from typing import Any, ClassVar
 
 from reconciler.builtins import BUILTIN_CLIENTS, BUILTIN_REALM_ROLES, MASTER_BUILTIN_REALM_ROLES, default_role
 from reconciler.compare import FieldDiff, Rules, diff_declared, equal_as_set, scalar_to_str
-from reconciler.desired.model import DesiredRealm
+from reconciler.desired.state import DesiredRealm
 from reconciler.errors import DesiredStateError, NotFound, Problem
 from reconciler.keycloak.client import seg
 from reconciler.kinds.base import Context, Kind, Obj

@@ -35,7 +35,7 @@ from typing import Any, ClassVar
 
 from reconciler.builtins import default_role
 from reconciler.compare import FieldDiff, Rules, diff_declared, scalar_to_str
-from reconciler.desired.model import DesiredRealm
+from reconciler.desired.state import DesiredRealm
 from reconciler.errors import BadRequest, KcrError, NotFound
 from reconciler.keycloak.client import seg
 from reconciler.kinds.base import STATE_KEY, Context, Kind, Obj, without_extensions

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from reconciler.apply import apply_plan
-from reconciler.desired.model import DesiredRealm, DesiredState
+from reconciler.desired.state import DesiredRealm, DesiredState
 from reconciler.engine import make_plan
 from reconciler.keycloak.client import AdminClient
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from reconciler.apply import apply_plan
-from reconciler.desired.model import DesiredRealm, DesiredState
+from reconciler.desired.state import DesiredRealm, DesiredState
 from reconciler.engine import make_plan
 from reconciler.keycloak.client import AdminClient, seg
 from reconciler.kinds.realm import RealmKind

@@ -9,14 +9,15 @@ from typing import Any
 import pytest
 
 from reconciler.apply import apply_plan
-from reconciler.desired.model import DesiredRealm, DesiredState, Policy
-from reconciler.engine import make_plan, read_live
+from reconciler.desired.state import DesiredRealm, DesiredState, Policy
+from reconciler.engine import make_plan
 from reconciler.errors import BadRequest, NotFound
 from reconciler.keycloak.client import AdminClient, seg
 from reconciler.kinds.base import Context, Kind
 from reconciler.kinds.group import GroupKind
 from reconciler.kinds.realm import RealmKind
 from reconciler.kinds.role import RoleKind
+from reconciler.live import read_live
 from reconciler.plan import Action, Plan
 
 pytestmark = pytest.mark.integration

@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from reconciler.apply import apply_plan
-from reconciler.desired.model import DesiredRealm, DesiredState
+from reconciler.desired.state import DesiredRealm, DesiredState
 from reconciler.engine import make_plan
 from reconciler.errors import ApplyError, NotFound
 from reconciler.keycloak.client import AdminClient, seg

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from reconciler.desired.model import DesiredRealm
-from reconciler.engine import read_live
+from reconciler.desired.state import DesiredRealm
 from reconciler.keycloak.client import AdminClient, seg
+from reconciler.live import read_live
 
 pytestmark = pytest.mark.integration
 

@@ -10,7 +10,7 @@ import pytest
 import reconciler.apply as apply_module
 from reconciler.apply import apply_plan, check_fresh, check_mass_delete
 from reconciler.compare import FieldDiff, Rules
-from reconciler.desired.model import DesiredRealm, DesiredState, Policy
+from reconciler.desired.state import DesiredRealm, DesiredState, Policy
 from reconciler.errors import ApplyError, Conflict, PlanError, ServerError
 from reconciler.keycloak.client import AdminClient
 from reconciler.kinds.base import Context, Kind, LiveRealm, Obj

@@ -8,9 +8,9 @@ from typing import Any
 
 from ruamel.yaml import YAML
 
-from reconciler import export_defaults as defaults
-from reconciler.export import ExportFile, build_files, client, realm_settings, write_files
-from reconciler.export_yaml import Hint, dump_document, dump_stream, ordered_keys
+from reconciler.export import defaults
+from reconciler.export.files import ExportFile, build_files, client, realm_settings, write_files
+from reconciler.export.yaml_text import Hint, dump_document, dump_stream, ordered_keys
 from reconciler.kinds.base import LiveRealm
 from reconciler.kinds.role import ROLE_REFS
 

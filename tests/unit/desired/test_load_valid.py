@@ -8,7 +8,7 @@ import pytest
 
 from reconciler.desired import load
 from reconciler.desired import source as source_module
-from reconciler.desired.model import DEFAULT_MAX_DELETES
+from reconciler.desired.state import DEFAULT_MAX_DELETES
 from reconciler.errors import DesiredStateError
 
 

@@ -17,8 +17,8 @@ from ruamel.yaml import YAML
 from ruamel.yaml.nodes import ScalarNode
 from ruamel.yaml.resolver import VersionedResolver
 
-from reconciler.desired import source, yaml_backends
-from reconciler.desired.source import Document, FileProblems
+from reconciler.desired import yaml_backends, yaml_builder
+from reconciler.desired.positions import MAX_DEPTH, Document, FileProblems
 from reconciler.errors import KcrError
 
 REPO = Path(__file__).resolve().parents[3]
@@ -51,7 +51,7 @@ def snapshot(doc: Document) -> Any:
 def outcome(text: str, backend: str, monkeypatch: pytest.MonkeyPatch) -> Any:
     monkeypatch.setenv(yaml_backends.BACKEND_ENV, backend)
     try:
-        return [snapshot(doc) for doc in source.parse_yaml("f.yaml", text)]
+        return [snapshot(doc) for doc in yaml_builder.parse_yaml("f.yaml", text)]
     except FileProblems as exc:
         return [str(p) for p in exc.problems]
 
@@ -71,7 +71,7 @@ def yaml_backend(request: pytest.FixtureRequest) -> str:
 @pytest.mark.parametrize("path", SHIPPED, ids=lambda p: str(p.relative_to(REPO)))
 def test_shipped_desired_state_reads_the_same(path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     text = path.read_text(encoding="utf-8")
-    assert yaml_backends.compose_libyaml(text, source.MAX_DEPTH) is not None  # libyaml read it itself
+    assert yaml_backends.compose_libyaml(text, MAX_DEPTH) is not None  # libyaml read it itself
     assert assert_same(text, monkeypatch)
 
 
@@ -197,7 +197,9 @@ def test_snippet_reads_the_same(text: str, monkeypatch: pytest.MonkeyPatch) -> N
 
 def test_the_core_schema_decides_plain_scalars_not_pyyaml(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv(yaml_backends.BACKEND_ENV, "libyaml")
-    (doc,) = source.parse_yaml("f.yaml", "a: yes\nb: off\nc: 0o17\nd: 017\ne: ~\nf: 1:30\ng: !!bool yes\n")
+    (doc,) = yaml_builder.parse_yaml(
+        "f.yaml", "a: yes\nb: off\nc: 0o17\nd: 017\ne: ~\nf: 1:30\ng: !!bool yes\n"
+    )
     assert doc.data == {"a": "yes", "b": "off", "c": 15, "d": 17, "e": None, "f": "1:30", "g": True}
 
 
@@ -207,7 +209,7 @@ def test_deep_nesting_is_a_problem_not_a_crash(monkeypatch: pytest.MonkeyPatch) 
     for backend in yaml_backends.BACKENDS:
         monkeypatch.setenv(yaml_backends.BACKEND_ENV, backend)
         with pytest.raises(FileProblems) as raised:
-            source.parse_yaml("f.yaml", text)
+            yaml_builder.parse_yaml("f.yaml", text)
         assert [str(p) for p in raised.value.problems] == ["f.yaml:1:1: YAML is nested too deeply"]
 
 

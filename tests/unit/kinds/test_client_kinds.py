@@ -8,7 +8,7 @@ from typing import Any, cast
 import pytest
 
 from reconciler.compare import SENSITIVE
-from reconciler.desired.model import DesiredRealm
+from reconciler.desired.state import DesiredRealm
 from reconciler.engine import diff_realm
 from reconciler.errors import DesiredStateError
 from reconciler.keycloak.client import AdminClient

@@ -6,7 +6,7 @@ from typing import Any, cast
 
 import pytest
 
-from reconciler.desired.model import DesiredRealm
+from reconciler.desired.state import DesiredRealm
 from reconciler.errors import DesiredStateError
 from reconciler.keycloak.client import AdminClient
 from reconciler.kinds.base import Context, LiveRealm

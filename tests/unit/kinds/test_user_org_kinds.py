@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any, cast
 
 from reconciler.compare import SENSITIVE, FieldDiff
-from reconciler.desired.model import DesiredRealm
+from reconciler.desired.state import DesiredRealm
 from reconciler.keycloak.client import AdminClient
 from reconciler.kinds.base import Context, LiveRealm
 from reconciler.kinds.organization import OrganizationKind

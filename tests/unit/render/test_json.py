@@ -10,7 +10,7 @@ import httpx
 import jsonschema
 import pytest
 
-from reconciler.desired.model import DesiredRealm
+from reconciler.desired.state import DesiredRealm
 from reconciler.engine import diff_realm, order_changes
 from reconciler.keycloak.client import AdminClient
 from reconciler.keycloak.settings import ConnectionSettings

@@ -1,6 +1,6 @@
 """One document's structure: known keys, dropped export-only keys, required keys, types.
 
-``check_document`` walks the document along the models (``models.py``): read-only fields are dropped,
+``check_document`` walks the document along the models (``representation.py``): read-only fields are dropped,
 unmanaged ones are dropped with a warning, unknown keys are errors with a did-you-mean; then pydantic
 checks the types, and its errors are mapped back to file:line:col through the document's positions.
 The result is the realm ``spec`` exactly as declared (``exclude_unset``).
@@ -14,8 +14,8 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from reconciler.desired import models as m
-from reconciler.desired.source import DocPath, Document, dotted
+from reconciler.desired import representation as m
+from reconciler.desired.positions import DocPath, Document, dotted
 from reconciler.errors import Problem
 
 # How each model nests others: field -> (shape, model). Shapes: object, list, map of lists.

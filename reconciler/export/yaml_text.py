@@ -1,6 +1,6 @@
 """Writing exported documents as YAML: a fixed key order, and comments where a secret was left out.
 
-Pure functions, no I/O. The export builder (``export.py``) hands over plain data; this module only
+Pure functions, no I/O. The export builder (``files.py``) hands over plain data; this module only
 decides how it looks, so that the same data always gives the same bytes:
 
 - map keys: identifying keys first (``realm``, ``clientId``, ``name``, ``username``, ...), in that

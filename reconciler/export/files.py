@@ -1,26 +1,5 @@
-"""``kcr export``: read a live realm and write it as desired-state YAML, to adopt a realm into git.
-
-The realm is read through the kinds' own ``read`` (GET only), so the export is exactly what ``kcr
-plan`` compares against: a plan on the exported files shows no changes. Some kinds read costly parts
-only for what the desired state declares (user memberships, organization members, service accounts,
-composites of built-in roles); the export reads with ``read_all`` so that they read everything.
-
-What the export leaves out, so that the files hold only what someone decided:
-
-- ids and computed fields (``containerId``, ``path``, ``subGroupCount``, ``access``, timestamps);
-- values Keycloak fills in anyway (``export_defaults.py``, measured on Keycloak 26.7.3);
-- built-in objects (clients, roles, client scopes that every realm has), even when they were changed:
-  changes to built-ins stay unmanaged. One exception: the composites of ``default-roles-<realm>``
-  (what every user gets) are exported when they differ from a new realm's;
-- secrets: a client ``secret``, an SMTP ``password``, user ``credentials``. A comment at their place
-  shows the line to add (``# secret: ${env:ORDERS_API_CLIENT_SECRET}``); until it is added the secret
-  stays as it is in Keycloak. Generated SAML keys are left out without a comment;
-- the ownership record (realm attribute ``kcr.managed``).
-
-Service-account users (their role mappings and groups) are client configuration: they are written to
-``service-accounts.yaml`` always. People are written to ``users.yaml`` only with ``--include-users``,
-and organization ``members`` (usernames) only then, since they must name declared users.
-"""
+"""The export's files: read a realm with ``read_all``, build one document per kind, write them.
+See the package docstring for what the export leaves out."""
 
 from __future__ import annotations
 
@@ -30,20 +9,20 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from reconciler import export_defaults as defaults
 from reconciler import ownership
 from reconciler.builtins import default_role as default_role_name
-from reconciler.desired import models
-from reconciler.desired.model import DesiredRealm
-from reconciler.engine import read_live
+from reconciler.desired import representation as models
+from reconciler.desired.state import DesiredRealm
 from reconciler.errors import KcrError
-from reconciler.export_yaml import Hint, dump_document, dump_stream
+from reconciler.export import defaults
+from reconciler.export.yaml_text import Hint, dump_document, dump_stream
 from reconciler.keycloak.client import AdminClient
 from reconciler.kinds import by_name
 from reconciler.kinds.base import LiveRealm, Obj
 from reconciler.kinds.realm import COLLECTION_KEYS
 from reconciler.kinds.role import ROLE_REFS
 from reconciler.kinds.user import SA_CLIENT
+from reconciler.live import read_live
 
 FILE_ORDER = (
     "realm.yaml",

@@ -1,0 +1,30 @@
+"""Reading one realm's live state (GET requests only), every kind in phase order."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from reconciler import ownership
+from reconciler.desired.state import DesiredRealm
+from reconciler.errors import NotFound
+from reconciler.keycloak.client import AdminClient, seg
+from reconciler.kinds import REGISTRY, Kind
+from reconciler.kinds.base import Context, LiveRealm
+
+
+def read_live(
+    api: AdminClient, desired: DesiredRealm, kinds: Sequence[Kind] | None = None, *, read_all: bool = False
+) -> LiveRealm:
+    """Read one realm's live objects of every kind (GET only). A missing realm reads as empty.
+    ``read_all`` reads everything, also what nothing in ``desired`` declares (``kcr export``)."""
+    kinds = kinds if kinds is not None else REGISTRY
+    try:
+        realm_rep = api.get(f"/{seg(desired.name)}")
+    except NotFound:
+        return LiveRealm(name=desired.name, exists=False)
+    live = LiveRealm(name=desired.name, exists=True, managed=ownership.parse(realm_rep))
+    live.index["realm"] = realm_rep
+    ctx = Context(api=api, realm=desired.name, desired=desired, live=live, read_all=read_all)
+    for kind in sorted(kinds, key=lambda k: k.phase):
+        live.objects[kind.name] = kind.read(ctx)
+    return live
