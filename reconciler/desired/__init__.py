@@ -13,12 +13,33 @@ The per-realm ``policy`` block (a kcr extension, taken out of ``spec`` into ``De
         groups: ["/legacy/*"]
       maxDeletes: 10                # a plan deleting more objects needs --allow-mass-delete
 
-Collections: clients, clientScopes, roles, groups, users, organizations.
+The collections are those of the registered kinds (``language.PRUNABLE_COLLECTIONS``).
+
+Names are imported on first use: the kinds import ``desired.state`` and ``desired.representation``,
+and the loader imports the kinds, so this package must not import the loader eagerly.
 """
 
 from __future__ import annotations
 
-from reconciler.desired.loader import load
-from reconciler.desired.state import DesiredRealm, DesiredState, Policy
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from reconciler.desired.loader import load
+    from reconciler.desired.state import DesiredRealm, DesiredState, Policy
+
+_EXPORTS = {
+    "load": "reconciler.desired.loader",
+    "DesiredRealm": "reconciler.desired.state",
+    "DesiredState": "reconciler.desired.state",
+    "Policy": "reconciler.desired.state",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _EXPORTS:
+        return getattr(importlib.import_module(_EXPORTS[name]), name)
+    raise AttributeError(f"module 'reconciler.desired' has no attribute {name!r}")
+
 
 __all__ = ["DesiredRealm", "DesiredState", "Policy", "load"]

@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from reconciler.desired.checks import check_realm
+from reconciler.desired.language import KEY_FIELDS, POLICY_KEY
 from reconciler.desired.merge import MergedRealm, merge
 from reconciler.desired.positions import Document
 from reconciler.desired.source import find_files, read_file
@@ -66,23 +67,13 @@ def _sorted(problems: list[Problem]) -> list[Problem]:
 
 def _desired_realm(realm: MergedRealm) -> DesiredRealm:
     spec = realm.spec
-    policy_spec = spec.pop("policy", None) or {}
+    policy_spec = spec.pop(POLICY_KEY, None) or {}
     policy = Policy(
         prune=frozenset(policy_spec.get("prune") or ()),
         prune_unmanaged={k: tuple(v) for k, v in (policy_spec.get("pruneUnmanaged") or {}).items()},
         max_deletes=policy_spec.get("maxDeletes", DEFAULT_MAX_DELETES),
     )
     return DesiredRealm(realm.name, spec, policy, _locations(realm))
-
-
-# the key that names an object of each collection, for DesiredRealm.locations addresses
-_KEYS = {
-    "clients": "clientId",
-    "clientScopes": "name",
-    "users": "username",
-    "organizations": "alias",
-    "roles.realm": "name",
-}
 
 
 def _locations(realm: MergedRealm) -> dict[str, SourceLocation]:
@@ -92,7 +83,7 @@ def _locations(realm: MergedRealm) -> dict[str, SourceLocation]:
         out[key] = doc.location(path)
     for collection, origins in realm.items.items():
         items = _collection(realm.spec, collection)
-        key_field = _KEYS.get(collection, "name")
+        key_field = KEY_FIELDS.get(collection, "name")
         for obj, (doc, path) in zip(items, origins, strict=True):
             if not isinstance(obj, dict):
                 continue
@@ -104,11 +95,11 @@ def _locations(realm: MergedRealm) -> dict[str, SourceLocation]:
 
 
 def _collection(spec: dict[str, Any], collection: str) -> list[Any]:
-    if collection == "roles.realm":
-        return list(spec.get("roles", {}).get("realm", []))
-    if collection.startswith("roles.client."):
-        return list(spec.get("roles", {}).get("client", {}).get(collection[13:], []))
-    return list(spec.get(collection) or [])
+    """The items of ``clients``, ``roles.realm`` or ``roles.client.<clientId>`` (a clientId may hold dots)."""
+    node: Any = spec
+    for step in collection.split(".", 2):
+        node = node.get(step) if isinstance(node, dict) else None
+    return list(node or [])
 
 
 def _group_locations(

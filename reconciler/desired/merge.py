@@ -10,19 +10,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from reconciler.desired.language import LIST_KEYS, SECTIONS
 from reconciler.desired.positions import DocPath, Document, dotted
+from reconciler.desired.structure import children_of
 from reconciler.errors import Problem, SourceLocation
 
 Origin = tuple[Document, DocPath]
-LISTS = (
-    "clientScopes",
-    "clients",
-    "groups",
-    "users",
-    "organizations",
-    "defaultDefaultClientScopes",
-    "defaultOptionalClientScopes",
-)
+# Object sections ("roles") whose inner lists are merged item by item: key -> model.
+NESTED = {s.key: s.model for s in SECTIONS if s.shape == "object" and s.model is not None}
 
 
 @dataclass
@@ -33,7 +28,13 @@ class MergedRealm:
     settings: dict[str, Origin] = field(default_factory=dict)
     # collection ("clients", "roles.realm", "roles.client.<clientId>", ...) -> origin of each item
     items: dict[str, list[Origin]] = field(default_factory=dict)
-    client_role_keys: dict[str, list[Origin]] = field(default_factory=dict)  # clientId -> where keyed
+    # a map of lists inside an object section ("roles.client") -> map key -> where it was written
+    map_keys: dict[str, dict[str, list[Origin]]] = field(default_factory=dict)
+
+    @property
+    def client_role_keys(self) -> dict[str, list[Origin]]:
+        """clientId -> where ``roles.client.<clientId>`` was written."""
+        return self.map_keys.get("roles.client", {})
 
 
 def at(origin: Origin, *sub: str | int, key: bool = False) -> SourceLocation:
@@ -65,11 +66,11 @@ def merge(documents: list[tuple[Document, dict[str, Any]]]) -> tuple[dict[str, M
             if key == "realm":
                 continue
             origin: Origin = (doc, (key,))
-            if key in LISTS:
+            if key in LIST_KEYS:
                 realm.spec.setdefault(key, []).extend(value)
                 realm.items.setdefault(key, []).extend((doc, (key, i)) for i in range(len(value)))
-            elif key == "roles":
-                merge_roles(realm, doc, value)
+            elif key in NESTED:
+                merge_nested(realm, doc, key, value)
             elif key in realm.settings:
                 first = realm.settings[key]
                 problems.append(
@@ -87,14 +88,28 @@ def merge(documents: list[tuple[Document, dict[str, Any]]]) -> tuple[dict[str, M
     return realms, problems
 
 
-def merge_roles(realm: MergedRealm, doc: Document, roles: dict[str, Any]) -> None:
-    merged = realm.spec.setdefault("roles", {})
-    for i, role in enumerate(roles.get("realm") or []):
-        merged.setdefault("realm", []).append(role)
-        realm.items.setdefault("roles.realm", []).append((doc, ("roles", "realm", i)))
-    for client_id, client_roles in (roles.get("client") or {}).items():
-        merged.setdefault("client", {}).setdefault(client_id, []).extend(client_roles)
-        realm.client_role_keys.setdefault(client_id, []).append((doc, ("roles", "client", client_id)))
-        realm.items.setdefault(f"roles.client.{client_id}", []).extend(
-            (doc, ("roles", "client", client_id, i)) for i in range(len(client_roles))
-        )
+def merge_nested(realm: MergedRealm, doc: Document, key: str, value: dict[str, Any]) -> None:
+    """An object section's lists, concatenated item by item (``roles.realm``, ``roles.client.<id>``)."""
+    merged = realm.spec.setdefault(key, {})
+    children = children_of(NESTED[key])
+    for field_name, (shape, _) in children.items():
+        if field_name not in value:
+            continue
+        part: Any = value[field_name] or ([] if shape == "list" else {})
+        where = f"{key}.{field_name}"
+        if shape == "object":
+            merged[field_name] = part
+            continue
+        if shape == "list":
+            for i, item in enumerate(part):
+                merged.setdefault(field_name, []).append(item)
+                realm.items.setdefault(where, []).append((doc, (key, field_name, i)))
+            continue
+        for map_key, items in part.items():
+            merged.setdefault(field_name, {}).setdefault(map_key, []).extend(items)
+            realm.map_keys.setdefault(where, {}).setdefault(map_key, []).append(
+                (doc, (key, field_name, map_key))
+            )
+            realm.items.setdefault(f"{where}.{map_key}", []).extend(
+                (doc, (key, field_name, map_key, i)) for i in range(len(items))
+            )

@@ -2,7 +2,9 @@
 
 Field lists and types come from Keycloak 26.7.3's ``org.keycloak.representations.idm`` classes and
 from what ``GET /admin/realms/{realm}`` and the partial export write. Every field is optional (the
-spec keeps exactly what was declared); the loader checks the few required keys.
+spec keeps exactly what was declared); the loader checks the few required keys (``required``).
+The realm document itself (``Realm``: these settings plus each kind's collections and the ``policy``
+block) is assembled from the kinds' registry in ``language.py``.
 
 Per model, ``read_only`` names fields an export writes that the server computes (dropped silently) and
 ``unmanaged`` names fields kcr does not manage (accepted, dropped, reported once as a warning). Any
@@ -49,6 +51,7 @@ class Model(BaseModel):
 
     read_only: ClassVar[frozenset[str]] = frozenset({"id"})
     unmanaged: ClassVar[frozenset[str]] = frozenset()
+    required: ClassVar[str | None] = None  # the key every object must have (checked offline)
 
 
 class Resource(Model):
@@ -58,6 +61,7 @@ class Resource(Model):
 
 
 class ProtocolMapper(Model):
+    required: ClassVar[str | None] = "name"
     name: str | None = None
     protocol: str | None = None
     protocolMapper: str | None = None
@@ -73,6 +77,7 @@ class Composites(Model):
 
 
 class Role(Resource):
+    required: ClassVar[str | None] = "name"
     name: str | None = None
     description: str | None = None
     composite: bool | None = None
@@ -88,6 +93,7 @@ class Roles(Model):
 
 
 class ClientScope(Resource):
+    required: ClassVar[str | None] = "name"
     name: str | None = None
     description: str | None = None
     protocol: str | None = None
@@ -96,6 +102,7 @@ class ClientScope(Resource):
 
 
 class Client(Resource):
+    required: ClassVar[str | None] = "clientId"
     clientId: str | None = None
     name: str | None = None
     description: str | None = None
@@ -148,6 +155,7 @@ class Client(Resource):
 
 
 class Group(Resource):
+    required: ClassVar[str | None] = "name"
     name: str | None = None
     description: str | None = None
     attributes: ListMap | None = None
@@ -158,6 +166,7 @@ class Group(Resource):
 
 
 class Credential(Model):
+    required: ClassVar[str | None] = "type"
     type: str | None = None
     value: str | None = Field(None, description="the password (write-only; use ${env:...} or ${file:...})")
     temporary: bool | None = None
@@ -227,11 +236,13 @@ class User(Resource):
 
 
 class Domain(Model):
+    required: ClassVar[str | None] = "name"
     name: str | None = None
     verified: bool | None = None
 
 
 class Organization(Resource):
+    required: ClassVar[str | None] = "name"
     name: str | None = None
     alias: str | None = None
     enabled: bool | None = None
@@ -243,26 +254,10 @@ class Organization(Resource):
     unmanaged: ClassVar[frozenset[str]] = frozenset({"identityProviders", "groups"})
 
 
-Collection = Literal["clients", "clientScopes", "roles", "groups", "users", "organizations"]
+class RealmSettings(Resource):
+    """A realm's own settings. ``realm`` (its name) is required in every document."""
 
-
-class PolicyModel(Model):
-    """kcr extension: what the reconciler may delete in this realm."""
-
-    prune: list[Collection] | None = Field(
-        None, description="collections whose kcr-managed objects that are no longer declared are deleted"
-    )
-    pruneUnmanaged: dict[Collection, list[str]] | None = Field(
-        None, description="hand-made objects that may be deleted too: collection -> glob patterns"
-    )
-    maxDeletes: int | None = Field(
-        None, ge=0, description="a plan deleting more objects needs --allow-mass-delete"
-    )
-    read_only: ClassVar[frozenset[str]] = frozenset()
-
-
-class Realm(Resource):
-    """One realm document. ``realm`` (its name) is required in every document."""
+    required: ClassVar[str | None] = "realm"
 
     realm: str | None = None
     displayName: str | None = None
@@ -367,16 +362,6 @@ class Realm(Resource):
     verifiableCredentialsEnabled: bool | None = None
     adminPermissionsEnabled: bool | None = None
     scimApiEnabled: bool | None = None
-    # collections
-    roles: Roles | None = None
-    clientScopes: list[ClientScope] | None = None
-    defaultDefaultClientScopes: Names | None = None
-    defaultOptionalClientScopes: Names | None = None
-    clients: list[Client] | None = None
-    groups: list[Group] | None = None
-    users: list[User] | None = None
-    organizations: list[Organization] | None = None
-    policy: PolicyModel | None = None
 
     read_only: ClassVar[frozenset[str]] = frozenset()
     unmanaged: ClassVar[frozenset[str]] = frozenset(
@@ -430,4 +415,3 @@ class Realm(Resource):
 
 
 Group.model_rebuild()
-Realm.model_rebuild()

@@ -11,25 +11,24 @@ from __future__ import annotations
 from typing import Any
 
 from reconciler.desired import representation as m
+from reconciler.desired.language import POLICY_KEY, Realm
+from reconciler.desired.structure import children_of
 
 SCHEMA_ID = "https://keycloak-reconciler.dev/schema/desired-state.json"
 _IGNORED = "Written by Keycloak exports; not managed by kcr: accepted and ignored."
 _SCALAR = {"type": ["string", "boolean", "number"]}
-_MODELS: tuple[type[m.Model], ...] = (
-    m.Realm,
-    m.Roles,
-    m.Role,
-    m.Composites,
-    m.ClientScope,
-    m.ProtocolMapper,
-    m.Client,
-    m.Group,
-    m.User,
-    m.Credential,
-    m.Organization,
-    m.Domain,
-    m.PolicyModel,
-)
+
+
+def _models(root: type[m.Model]) -> list[type[m.Model]]:
+    """``root`` and every model nested in it."""
+    found: list[type[m.Model]] = []
+    todo = [root]
+    while todo:
+        model = todo.pop()
+        if model not in found:
+            found.append(model)
+            todo.extend(nested for _, nested in children_of(model).values())
+    return found
 
 
 def _non_null(prop: dict[str, Any]) -> dict[str, Any]:
@@ -57,20 +56,19 @@ def _widen(prop: dict[str, Any]) -> None:
 
 
 def json_schema() -> dict[str, Any]:
-    generated = m.Realm.model_json_schema(ref_template="#/$defs/{model}")
+    generated = Realm.model_json_schema(ref_template="#/$defs/{model}")
     defs: dict[str, Any] = generated.pop("$defs", {})
     defs["Realm"] = generated
-    for model in _MODELS:
+    for model in _models(Realm):
         definition = defs[model.__name__]
         props: dict[str, Any] = definition.setdefault("properties", {})
         for prop in props.values():
             _widen(prop)
         for key in sorted(model.read_only | model.unmanaged):
             props.setdefault(key, {"description": _IGNORED})
-    defs["Realm"]["required"] = ["realm"]
-    defs["Client"]["required"] = ["clientId"]
-    for name in ("Role", "ClientScope", "Group", "Organization", "ProtocolMapper", "Domain"):
-        defs[name]["required"] = ["name"]
+        # Users are named by username or, for a service account, by its client: no one required key.
+        if model.required:
+            definition["required"] = [model.required]
     org = defs["Organization"]["properties"]
     org["members"] = {
         "description": org["members"].get("description", ""),
@@ -83,7 +81,7 @@ def json_schema() -> dict[str, Any]:
         },
     }
     org["domains"] = {"type": "array", "items": {"anyOf": [{"type": "string"}, {"$ref": "#/$defs/Domain"}]}}
-    defs["Realm"]["properties"]["policy"]["description"] = (
+    defs["Realm"]["properties"][POLICY_KEY]["description"] = (
         "kcr extension: what the reconciler may delete in this realm (taken out of the realm spec)."
     )
     return {

@@ -15,8 +15,6 @@ from typing import Any
 
 from reconciler.errors import Problem, SourceLocation
 
-# Policy collection names, as the realm representation names its lists.
-PRUNABLE_COLLECTIONS = ("clients", "clientScopes", "roles", "groups", "users", "organizations")
 DEFAULT_MAX_DELETES = 10
 
 

@@ -1,7 +1,9 @@
 """One document's structure: known keys, dropped export-only keys, required keys, types.
 
-``check_document`` walks the document along the models (``representation.py``): read-only fields are dropped,
-unmanaged ones are dropped with a warning, unknown keys are errors with a did-you-mean; then pydantic
+``check_document`` walks the document along the models (``representation.py``, the realm document
+assembled from the kinds in ``language.py``; how models nest is read from their annotations):
+read-only fields are dropped, unmanaged ones are dropped with a warning, unknown keys are errors with
+a did-you-mean; then pydantic
 checks the types, and its errors are mapped back to file:line:col through the document's positions.
 The result is the realm ``spec`` exactly as declared (``exclude_unset``).
 """
@@ -10,45 +12,47 @@ from __future__ import annotations
 
 import difflib
 from dataclasses import dataclass, field
-from typing import Any
+from types import UnionType
+from typing import Any, Union, get_args, get_origin
 
 from pydantic import ValidationError
 
 from reconciler.desired import representation as m
+from reconciler.desired.language import Realm
 from reconciler.desired.positions import DocPath, Document, dotted
 from reconciler.errors import Problem
 
-# How each model nests others: field -> (shape, model). Shapes: object, list, map of lists.
-CHILDREN: dict[type[m.Model], dict[str, tuple[str, type[m.Model]]]] = {
-    m.Realm: {
-        "roles": ("object", m.Roles),
-        "clientScopes": ("list", m.ClientScope),
-        "clients": ("list", m.Client),
-        "groups": ("list", m.Group),
-        "users": ("list", m.User),
-        "organizations": ("list", m.Organization),
-        "policy": ("object", m.PolicyModel),
-    },
-    m.Roles: {"realm": ("list", m.Role), "client": ("maplist", m.Role)},
-    m.Role: {"composites": ("object", m.Composites)},
-    m.ClientScope: {"protocolMappers": ("list", m.ProtocolMapper)},
-    m.Client: {"protocolMappers": ("list", m.ProtocolMapper)},
-    m.Group: {"subGroups": ("list", m.Group)},
-    m.User: {"credentials": ("list", m.Credential)},
-    m.Organization: {"domains": ("list", m.Domain)},
-}
-# Keys an object of a model must have (checked here, so the message can say which object).
-REQUIRED: dict[type[m.Model], str] = {
-    m.Realm: "realm",
-    m.Role: "name",
-    m.ClientScope: "name",
-    m.Client: "clientId",
-    m.Group: "name",
-    m.Organization: "name",
-    m.ProtocolMapper: "name",
-    m.Domain: "name",
-    m.Credential: "type",
-}
+Shape = tuple[str, type[m.Model]]  # ("object" | "list" | "maplist", model)
+
+
+def _nested(annotation: Any) -> Shape | None:
+    """How a field nests a model: one object, a list of them, or a map of lists of them."""
+    args = [a for a in get_args(annotation) if a is not type(None)]
+    if get_origin(annotation) in (Union, UnionType) and len(args) == 1:
+        return _nested(args[0])
+    if isinstance(annotation, type) and issubclass(annotation, m.Model):
+        return ("object", annotation)
+    origin = get_origin(annotation)
+    if origin is list and args and isinstance(args[0], type) and issubclass(args[0], m.Model):
+        return ("list", args[0])
+    if origin is dict and len(args) == 2 and get_origin(args[1]) is list:
+        inner = get_args(args[1])[0]
+        if isinstance(inner, type) and issubclass(inner, m.Model):
+            return ("maplist", inner)
+    return None
+
+
+def children_of(model: type[m.Model]) -> dict[str, Shape]:
+    """The fields of ``model`` that nest other models (read from its annotations)."""
+    found = _CHILDREN.get(model)
+    if found is None:
+        found = _CHILDREN[model] = {
+            name: shape for name, info in model.model_fields.items() if (shape := _nested(info.annotation))
+        }
+    return found
+
+
+_CHILDREN: dict[type[m.Model], dict[str, Shape]] = {}
 _FIELDS: dict[type[m.Model], frozenset[str]] = {}
 
 _TYPE_MESSAGES = {
@@ -100,7 +104,7 @@ class _Cleaner:
         if not isinstance(data, dict):
             return data  # pydantic reports the wrong type
         known = fields_of(model)
-        children = CHILDREN.get(model, {})
+        children = children_of(model)
         out: dict[str, Any] = {}
         for key, value in data.items():
             if key in known:
@@ -137,7 +141,7 @@ class _Cleaner:
                     else "see `kcr schema` for the known keys"
                 )
                 self.problem((*path, key), f"unknown key {key!r}", hint, key=True)
-        required = REQUIRED.get(model)
+        required = model.required
         if required and required not in data:
             self.problem(path, f"missing required key {required!r}", f"add {required}: ...")
         if model is m.Organization:
@@ -148,7 +152,7 @@ class _Cleaner:
             self.problem(path, "missing required key 'username'", "add username: ...")
         return out
 
-    def child(self, spec: tuple[str, type[m.Model]], value: Any, path: DocPath, label: str) -> Any:
+    def child(self, spec: Shape, value: Any, path: DocPath, label: str) -> Any:
         shape, model = spec
         if shape == "object":
             return self.clean(model, value, path, label)
@@ -201,9 +205,9 @@ def check_document(doc: Document) -> Checked:
             ],
         )
     cleaner = _Cleaner(doc)
-    cleaned = cleaner.clean(m.Realm, doc.data, (), "")
+    cleaned = cleaner.clean(Realm, doc.data, (), "")
     try:
-        model = m.Realm.model_validate(cleaned)
+        model = Realm.model_validate(cleaned)
     except ValidationError as exc:
         for error in exc.errors(include_input=False, include_url=False):
             cleaner.problems.append(_from_pydantic(doc, error))

@@ -106,27 +106,11 @@ def _error_message(response: httpx.Response) -> str:
     return str(body)[:300]
 
 
-# Which realm-management role an Admin API path needs (keycloak-admin-api.md 4.1). Keycloak's 403
-# answer does not name it, so we do: first match wins.
-_PERMISSIONS: list[tuple[str, str, str]] = [
-    (
-        "/organizations",
-        "view-realm (26.7+: view-organizations)",
-        "manage-realm (26.7+: manage-organizations)",
-    ),
-    ("/clients", "view-clients", "manage-clients"),
-    ("/client-scopes", "view-clients", "manage-clients"),
-    ("/default-default-client-scopes", "view-realm", "manage-realm"),
-    ("/default-optional-client-scopes", "view-realm", "manage-realm"),
-    ("/users", "view-users", "manage-users"),
-    ("/groups", "view-users (or query-groups)", "manage-users"),
-    ("/roles", "view-realm", "manage-realm"),
-    ("/partial-export", "manage-realm", "manage-realm"),
-]
-
-
 def permission_hint(method: str, url: str) -> str:
-    """What to grant the logged-in account so that ``method url`` is allowed."""
+    """What to grant the logged-in account so that ``method url`` is allowed. Keycloak's 403 answer
+    does not name the role, so we do, from the roles each kind says its endpoints need."""
+    from reconciler.kinds import ACCESS  # the kinds build on this client: imported when needed
+
     parts = url.split("/admin/realms/", 1)
     rest = parts[1] if len(parts) == 2 else ""
     realm, _, tail = rest.partition("/")
@@ -134,12 +118,9 @@ def permission_hint(method: str, url: str) -> str:
     if not rest:
         role = "the master-realm role create-realm or admin" if write else "a role that can view realms"
         return f"the logged-in account needs {role}"
-    for prefix, read_role, write_role in _PERMISSIONS:
-        if ("/" + tail).startswith(prefix):
-            role = write_role if write else read_role
-            break
-    else:
-        role = "manage-realm" if write else "view-realm"
+    path = "/" + tail
+    access = next(a for a in ACCESS if path.startswith(a.path))
+    role = access.write if write else access.read
     return (
         f"the logged-in account needs the realm-management client role {role} in realm "
         f"{realm!r} (or the master-realm admin role)"

@@ -1,8 +1,12 @@
-"""The registry of resource kinds, in one table. Adding a kind: one module, one line here."""
+"""The registry of resource kinds, in one table. Adding a kind: one module, one line here, its tests.
+
+Everything that depends on the set of kinds walks this table: the language (``desired/language.py``),
+planning, applying, the export, and the permission hints of the Admin API client.
+"""
 
 from __future__ import annotations
 
-from reconciler.kinds.base import Context, Kind, LiveRealm
+from reconciler.kinds.base import Access, Context, Kind, LiveRealm
 from reconciler.kinds.client import ClientKind
 from reconciler.kinds.client_scope import ClientScopeKind, DefaultClientScopesKind
 from reconciler.kinds.group import GroupKind
@@ -24,6 +28,13 @@ REGISTRY: list[Kind] = [
 ]
 
 
+# The realm-management roles of every Admin API path, longest path first (the first match wins; the
+# realm kind's "" matches everything else).
+ACCESS: tuple[Access, ...] = tuple(
+    sorted((a for kind in REGISTRY for a in kind.access), key=lambda a: len(a.path), reverse=True)
+)
+
+
 def by_name(name: str) -> Kind:
     for kind in REGISTRY:
         if kind.name == name:
@@ -31,4 +42,4 @@ def by_name(name: str) -> Kind:
     raise KeyError(name)
 
 
-__all__ = ["REGISTRY", "Context", "Kind", "LiveRealm", "by_name"]
+__all__ = ["ACCESS", "REGISTRY", "Context", "Kind", "LiveRealm", "by_name"]

@@ -1,6 +1,7 @@
-"""What a resource kind is: one module per kind reads its live objects, compares them with the
-declared ones, and knows how to create, update and delete them. The engine (``engine.py``) knows no
-kind by name; adding a kind means adding a module and registering it in ``kinds/__init__.py``.
+"""What a resource kind is: one module per kind describes its part of the language, reads its live
+objects, compares them with the declared ones, knows how to create, update and delete them, and builds
+its part of ``kcr export``. Nothing else names a kind: the language (``desired/language.py``), the
+planner, the applier, the export and the permission hints walk the registry (``kinds/__init__.py``).
 """
 
 from __future__ import annotations
@@ -10,9 +11,10 @@ import json
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal
 
 from reconciler.compare import FieldDiff, Rules, diff_declared, redact
+from reconciler.desired.representation import Model
 from reconciler.desired.state import DesiredRealm
 from reconciler.keycloak.client import AdminClient
 
@@ -20,6 +22,29 @@ Obj = dict[str, Any]
 
 # Extension keys of the language that are never sent to Keycloak.
 STATE_KEY = "state"  # state: absent  -> delete the object
+
+
+@dataclass(frozen=True)
+class Section:
+    """A key of the realm document that holds a kind's objects.
+
+    ``shape``: ``list`` (objects of ``model``, lists from several files are concatenated), ``names``
+    (a list of strings, concatenated too) or ``object`` (one object of ``model``; the lists inside it
+    are concatenated item by item, its other fields may be declared once).
+    """
+
+    key: str  # "clients"
+    shape: Literal["list", "names", "object"]
+    model: type[Model] | None = None  # None only for "names"
+
+
+@dataclass(frozen=True)
+class Access:
+    """The realm-management client roles that Admin API paths starting with ``path`` need."""
+
+    path: str  # under /admin/realms/{realm}: "/clients"; "" for the realm itself
+    read: str  # "view-clients"
+    write: str  # "manage-clients"
 
 
 @dataclass
@@ -52,12 +77,28 @@ class Context:
 
 
 class Kind(ABC):
-    """A resource kind. Keys are the object's name in its kind (clientId, group path, username, ...)."""
+    """A resource kind. Keys are the object's name in its kind (clientId, group path, username, ...).
+
+    The class attributes describe the kind to the rest of the tool; ``tests/unit/kinds/test_registry.py``
+    checks that every registered kind describes itself completely.
+    """
 
     name: ClassVar[str]  # "client"; used in addresses and the registry
-    collection: ClassVar[str | None] = None  # policy/ownership collection ("clients"); None: no pruning
     phase: ClassVar[int]  # apply order: lower first; deletes run in reverse
     rules: ClassVar[Rules] = Rules()
+    # -- its part of the language --
+    model: ClassVar[type[Model]]  # one object as declared (its ``required`` key is checked offline)
+    key_field: ClassVar[str | None] = None  # the field naming an object ("clientId"); None: one per realm
+    sections: ClassVar[tuple[Section, ...]] = ()  # the realm document keys holding its objects
+    collection: ClassVar[str | None] = None  # policy/ownership collection ("clients"); None: no pruning
+    # -- what it needs from Keycloak --
+    access: ClassVar[tuple[Access, ...]]  # realm-management roles to read and write its endpoints
+    # -- its part of ``kcr export``: the files it writes, in the order they are listed --
+    export_files: ClassVar[tuple[str, ...]]
+    # -- apply hooks --
+    # Creating an object of this kind makes objects of other kinds (a realm comes with built-in
+    # clients, roles and scopes): apply re-reads the realm after such a create.
+    creates_builtins: ClassVar[bool] = False
 
     # -- desired side ----------------------------------------------------------------------------
     @abstractmethod
@@ -66,6 +107,11 @@ class Kind(ABC):
 
     def address(self, realm: str, key: str) -> str:
         return f"{realm}/{self.name}/{key.lstrip('/')}"
+
+    @abstractmethod
+    def export(self, live: LiveRealm, *, include_users: bool) -> dict[str, Obj]:
+        """This kind's part of ``kcr export`` from a realm read with ``read_all``: export file name ->
+        document keys (``{"clients.yaml": {"clients": [...]}}``). Pure: no requests."""
 
     # -- live side -------------------------------------------------------------------------------
     @abstractmethod
@@ -97,6 +143,10 @@ class Kind(ABC):
 
     def update_reason(self, key: str, diffs: list[FieldDiff], live: Obj) -> str:
         return "declared fields differ from Keycloak"
+
+    def unstored_hint(self, diffs: list[FieldDiff]) -> str:
+        """Why Keycloak may have accepted a write of these fields without storing them ("" if unknown)."""
+        return ""
 
     def fingerprint(self, live: Obj | None) -> str | None:
         """A stable hash of a live object (secrets included only through the hash)."""

@@ -21,11 +21,20 @@ from typing import Any, ClassVar
 
 from reconciler.builtins import BUILTIN_CLIENTS
 from reconciler.compare import FieldDiff, Rules, diff_declared, scalar_to_str
+from reconciler.desired.representation import Client
 from reconciler.desired.state import DesiredRealm
+from reconciler.export import defaults
+from reconciler.export.values import empty, env_name, exported_fields, string_map
+from reconciler.export.yaml_text import Hint
 from reconciler.keycloak.client import seg
-from reconciler.kinds.base import Context, Kind, Obj, without_extensions
+from reconciler.kinds.base import Access, Context, Kind, LiveRealm, Obj, Section, without_extensions
 from reconciler.kinds.client_scope import (
+    DEFAULT_LIST,
     DEFAULT_PROTOCOL,
+    OPTIONAL_LIST,
+    ClientScopeKind,
+    DefaultClientScopesKind,
+    export_mappers,
     live_mapper,
     mapper_body,
     reconcile_links,
@@ -61,8 +70,13 @@ def _kept_links(desired: Mapping[str, Any]) -> frozenset[str]:
 
 class ClientKind(Kind):
     name = "client"
-    collection = "clients"
     phase = 30
+    model = Client
+    key_field = "clientId"
+    sections = (Section("clients", "list", Client),)
+    collection = "clients"
+    access = (Access("/clients", "view-clients", "manage-clients"),)
+    export_files = ("clients.yaml",)
     rules: ClassVar[Rules] = Rules(
         sets=frozenset({"redirectUris", "webOrigins", DEFAULT_SCOPES, OPTIONAL_SCOPES}),
         string_maps=frozenset(
@@ -194,3 +208,87 @@ class ClientKind(Kind):
     def delete(self, ctx: Context, key: str, live: Obj) -> None:
         ctx.api.delete(self._path(ctx, str(live["id"])))
         ctx.live.index.get(CLIENT_IDS, {}).pop(key, None)
+
+    def export(self, live: LiveRealm, *, include_users: bool) -> dict[str, Obj]:
+        realm_lists = live.of(DefaultClientScopesKind.name).get(live.name) or {}
+        protocols = {k: str(v.get("protocol") or "") for k, v in live.of(ClientScopeKind.name).items()}
+        clients = [
+            export_client(obj, realm_lists, protocols)
+            for key, obj in sorted(live.of(self.name).items())
+            if not self.is_builtin(key, obj, live.name)
+        ]
+        return {"clients.yaml": {"clients": clients}}
+
+
+# Fields the export writes in its own way (or never: the secret gets a hint).
+EXPORT_HANDLED = frozenset(
+    {
+        "clientId",
+        "secret",
+        "attributes",
+        "protocolMappers",
+        DEFAULT_SCOPES,
+        OPTIONAL_SCOPES,
+        "redirectUris",
+        "webOrigins",
+    }
+)
+
+
+def export_client(
+    live: Mapping[str, Any], realm_lists: Mapping[str, Any], scope_protocols: Mapping[str, str]
+) -> dict[str, Any]:
+    """One client as an export writes it: what differs from a new client's defaults."""
+    protocol = str(live.get("protocol") or DEFAULT_PROTOCOL)
+    saml = protocol == "saml"
+    table = defaults.SAML_CLIENT if saml else defaults.CLIENT
+    out: dict[str, Any] = {"clientId": live["clientId"]}
+    for field in exported_fields(Client):
+        if field in EXPORT_HANDLED or field in Client.read_only or field not in live:
+            continue
+        value = live[field]
+        if empty(value) or (field in table and table[field] == value):
+            continue
+        out[field] = value
+    # With a rootUrl, Keycloak fills in empty redirect URIs and web origins: keep them explicit then.
+    keep_empty = not empty(live.get("rootUrl"))
+    for field in ("redirectUris", "webOrigins"):
+        values = sorted(live.get(field) or [])
+        if values or keep_empty:
+            out[field] = values
+    attributes = string_map(
+        live.get("attributes"),
+        drop=defaults.CLIENT_COMPUTED_ATTRIBUTES,
+        defaults_={**defaults.CLIENT_ATTRIBUTES, **(defaults.SAML_CLIENT_ATTRIBUTES if saml else {})},
+    )
+    if attributes:
+        out["attributes"] = attributes
+    mappers = export_mappers(live, protocol)
+    if mappers:
+        out["protocolMappers"] = mappers
+    out.update(_export_links(live, protocol, realm_lists, scope_protocols))
+    if _has_secret(live, protocol):
+        out["secret"] = Hint(f"${{env:{env_name(str(live['clientId']), 'CLIENT_SECRET')}}}")
+    return out
+
+
+def _has_secret(live: Mapping[str, Any], protocol: str) -> bool:
+    return (
+        protocol == "openid-connect"
+        and not live.get("publicClient")
+        and not live.get("bearerOnly")
+        and live.get("clientAuthenticatorType", "client-secret") in ("client-secret", "client-secret-jwt")
+    )
+
+
+def _export_links(
+    live: Mapping[str, Any], protocol: str, realm_lists: Mapping[str, Any], scope_protocols: Mapping[str, str]
+) -> dict[str, list[str]]:
+    """The scope links, declared only when they differ from what a new client of that protocol gets
+    (the realm's default lists, filtered by protocol; ``service_account`` is Keycloak's own link)."""
+    have = {f: sorted(s for s in live.get(f) or [] if s != SERVICE_ACCOUNT_SCOPE) for f in LINK_FIELDS}
+    new_client = {
+        f: sorted(s for s in realm_lists.get(r) or [] if scope_protocols.get(s) == protocol)
+        for f, r in ((DEFAULT_SCOPES, DEFAULT_LIST), (OPTIONAL_SCOPES, OPTIONAL_LIST))
+    }
+    return {} if have == new_client else have  # both lists or neither: one alone empties the other

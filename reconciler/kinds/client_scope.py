@@ -20,10 +20,13 @@ from typing import Any, ClassVar
 
 from reconciler.builtins import BUILTIN_CLIENT_SCOPES
 from reconciler.compare import FieldDiff, Rules, diff_declared, scalar_to_str
+from reconciler.desired.representation import ClientScope, Model
 from reconciler.desired.state import DesiredRealm
 from reconciler.errors import DesiredStateError, Problem
+from reconciler.export import defaults
+from reconciler.export.values import empty, string_map
 from reconciler.keycloak.client import AdminClient, seg
-from reconciler.kinds.base import Context, Kind, Obj, without_extensions
+from reconciler.kinds.base import Access, Context, Kind, LiveRealm, Obj, Section, without_extensions
 
 DEFAULT_PROTOCOL = "openid-connect"
 SCOPE_IDS = "client_scope_ids"  # ctx.live.index key: scope name -> id
@@ -161,8 +164,13 @@ def _live_scope(rep: Mapping[str, Any]) -> Obj:
 
 class ClientScopeKind(Kind):
     name = "client-scope"
-    collection = "clientScopes"
     phase = 20
+    model = ClientScope
+    key_field = "name"
+    sections = (Section("clientScopes", "list", ClientScope),)
+    collection = "clientScopes"
+    access = (Access("/client-scopes", "view-clients", "manage-clients"),)
+    export_files = ("client-scopes.yaml",)
     rules: ClassVar[Rules] = Rules(
         string_maps=frozenset({"attributes", "protocolMappers[].config"}),
         keyed_lists={"protocolMappers": "name"},
@@ -228,14 +236,58 @@ class ClientScopeKind(Kind):
         ctx.api.delete(f"/{seg(ctx.realm)}/client-scopes/{seg(str(live['id']))}")
         ctx.live.index.get(SCOPE_IDS, {}).pop(key, None)
 
+    def export(self, live: LiveRealm, *, include_users: bool) -> dict[str, Obj]:
+        out = []
+        for name, scope in sorted(live.of(self.name).items()):
+            if self.is_builtin(name, scope, live.name):
+                continue
+            protocol = str(scope.get("protocol") or DEFAULT_PROTOCOL)
+            obj: dict[str, Any] = {"name": name, "protocol": protocol}
+            if not empty(scope.get("description")):
+                obj["description"] = scope["description"]
+            attributes = string_map(scope.get("attributes"))
+            if attributes:
+                obj["attributes"] = attributes
+            mappers = export_mappers(scope, protocol)
+            if mappers:
+                obj["protocolMappers"] = mappers
+            out.append(obj)
+        return {"client-scopes.yaml": {"clientScopes": out}}
+
+
+def export_mapper(live: Mapping[str, Any], parent_protocol: str) -> dict[str, Any]:
+    out: dict[str, Any] = {"name": live["name"]}
+    if live.get("protocol") and live["protocol"] != parent_protocol:
+        out["protocol"] = live["protocol"]
+    for field in ("protocolMapper", "consentRequired", "consentText"):
+        value = live.get(field)
+        if not empty(value) and defaults.PROTOCOL_MAPPER.get(field) != value:
+            out[field] = value
+    config = string_map(live.get("config"))
+    if config:
+        out["config"] = config
+    return out
+
+
+def export_mappers(live: Mapping[str, Any], protocol: str) -> list[dict[str, Any]]:
+    """The protocol mappers of a scope or client, sorted by name (shared with the client kind)."""
+    mappers = (export_mapper(m, protocol) for m in live.get("protocolMappers") or [])
+    return sorted(mappers, key=lambda m: m["name"])
+
 
 # -- the realm's default and optional client scopes ----------------------------------------------
 class DefaultClientScopesKind(Kind):
     """The scopes every new client gets: one object per realm, each list authoritative when declared."""
 
     name = "default-client-scopes"
-    collection = None
     phase = 25
+    model = Model  # its one object per realm is the two lists below
+    sections = (Section(DEFAULT_LIST, "names"), Section(OPTIONAL_LIST, "names"))
+    access = (
+        Access("/default-default-client-scopes", "view-realm", "manage-realm"),
+        Access("/default-optional-client-scopes", "view-realm", "manage-realm"),
+    )
+    export_files = ("client-scopes.yaml",)
     rules: ClassVar[Rules] = Rules(sets=frozenset({DEFAULT_LIST, OPTIONAL_LIST}))
 
     def address(self, realm: str, key: str) -> str:
@@ -281,3 +333,19 @@ class DefaultClientScopesKind(Kind):
 
     def delete(self, ctx: Context, key: str, live: Obj) -> None:
         """The realm's lists cannot be deleted; ``state: absent`` on them means nothing."""
+
+    def export(self, live: LiveRealm, *, include_users: bool) -> dict[str, Obj]:
+        return {"client-scopes.yaml": export_realm_lists(live.of(self.name).get(live.name) or {})}
+
+
+def export_realm_lists(lists: Mapping[str, Any]) -> dict[str, list[str]]:
+    """The realm's default and optional scope lists, when they differ from a new realm's."""
+    out: dict[str, list[str]] = {}
+    for key, default in (
+        (DEFAULT_LIST, defaults.DEFAULT_DEFAULT_CLIENT_SCOPES),
+        (OPTIONAL_LIST, defaults.DEFAULT_OPTIONAL_CLIENT_SCOPES),
+    ):
+        names = set(lists.get(key) or [])
+        if key in lists and names != default:
+            out[key] = sorted(names)
+    return out

@@ -18,15 +18,17 @@ with explicit ``[{id, name}]`` lists (both are needed; a DELETE without a body w
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
-from typing import ClassVar
+from collections.abc import Iterator, Mapping
+from typing import Any, ClassVar
 from urllib.parse import quote
 
 from reconciler.compare import FieldDiff, Rules, diff_declared
+from reconciler.desired.representation import Group
 from reconciler.desired.state import DesiredRealm
 from reconciler.errors import NotFound
+from reconciler.export.values import named_with_attributes, role_map
 from reconciler.keycloak.client import seg
-from reconciler.kinds.base import Context, Kind, Obj
+from reconciler.kinds.base import Access, Context, Kind, LiveRealm, Obj, Section
 from reconciler.kinds.role import mapping_diffs, merge_list_attributes, require_client_uuid, role_reps
 
 GROUP_IDS = "group_ids"  # ctx.live.index key: group path -> id (read by the user kind)
@@ -59,8 +61,13 @@ def live_group(rep: Obj) -> Obj:
 
 class GroupKind(Kind):
     name = "group"
-    collection = "groups"
     phase = 50
+    model = Group
+    key_field = "name"  # keys are paths: /parent/child
+    sections = (Section("groups", "list", Group),)
+    collection = "groups"
+    access = (Access("/groups", "view-users (or query-groups)", "manage-users"),)
+    export_files = ("groups.yaml",)
     rules: ClassVar[Rules] = Rules(
         list_maps=frozenset({"attributes"}),
         # subGroups is the tree, not a field; role mappings are compared below, as sets.
@@ -159,6 +166,24 @@ class GroupKind(Kind):
             ids.pop(path, None)
 
     # -- helpers ---------------------------------------------------------------------------------
+    def export(self, live: LiveRealm, *, include_users: bool) -> dict[str, Obj]:
+        """The group tree, each level sorted by name."""
+        by_parent: dict[str, list[tuple[str, Obj]]] = {}
+        for path, obj in live.of(self.name).items():
+            by_parent.setdefault(path.rsplit("/", 1)[0], []).append((path, obj))
+
+        def level(parent: str) -> list[dict[str, Any]]:
+            out = []
+            for path, obj in sorted(by_parent.get(parent, []), key=lambda item: str(item[1]["name"])):
+                node = export_group(obj)
+                children = level(path)
+                if children:
+                    node[SUBGROUPS] = children
+                out.append(node)
+            return out
+
+        return {"groups.yaml": {"groups": level("")}}
+
     @staticmethod
     def _group_id(ctx: Context, path: str) -> str:
         ids: dict[str, str] = ctx.live.index.setdefault(GROUP_IDS, {})
@@ -191,3 +216,13 @@ class GroupKind(Kind):
                 ctx.api.post(url, add)
             if remove:
                 ctx.api.delete(url, remove)
+
+
+def export_group(live: Mapping[str, Any]) -> dict[str, Any]:
+    out = named_with_attributes(live)
+    if live.get("realmRoles"):
+        out["realmRoles"] = sorted(live["realmRoles"])
+    client_roles = role_map(live.get("clientRoles"))
+    if client_roles:
+        out["clientRoles"] = client_roles
+    return out

@@ -17,13 +17,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, ClassVar
 
 from reconciler.compare import FieldDiff, Rules, diff_declared
+from reconciler.desired.representation import Organization
 from reconciler.desired.state import DesiredRealm
 from reconciler.errors import KcrError, NotFound
+from reconciler.export import defaults
+from reconciler.export.values import empty, list_map
 from reconciler.keycloak.client import seg
-from reconciler.kinds.base import STATE_KEY, Context, Kind, Obj
+from reconciler.kinds.base import STATE_KEY, Access, Context, Kind, LiveRealm, Obj, Section
 from reconciler.kinds.user import attribute_values
 
 SCALARS = ("name", "alias", "enabled", "description", "redirectUrl")
@@ -76,8 +80,19 @@ def diff_domains(want: list[Any], live: list[dict[str, Any]]) -> list[FieldDiff]
 
 class OrganizationKind(Kind):
     name = "organization"
-    collection = "organizations"
     phase = 70
+    model = Organization
+    key_field = "alias"  # or its name, when no alias is declared
+    sections = (Section("organizations", "list", Organization),)
+    collection = "organizations"
+    access = (
+        Access(
+            "/organizations",
+            "view-realm (26.7+: view-organizations)",
+            "manage-realm (26.7+: manage-organizations)",
+        ),
+    )
+    export_files = ("organizations.yaml",)
     rules: ClassVar[Rules] = Rules(
         sets=frozenset({"members"}),
         list_maps=frozenset({"attributes"}),
@@ -239,3 +254,34 @@ class OrganizationKind(Kind):
 
     def delete(self, ctx: Context, key: str, live: Obj) -> None:
         ctx.api.delete(f"{_base(ctx)}/{live['id']}")
+
+    def export(self, live: LiveRealm, *, include_users: bool) -> dict[str, Obj]:
+        # Members name users, so they are exported only with the users.
+        organizations = [
+            export_organization(obj, include_users) for _, obj in sorted(live.of(self.name).items())
+        ]
+        return {"organizations.yaml": {"organizations": organizations}}
+
+
+def export_organization(live: Mapping[str, Any], include_members: bool) -> dict[str, Any]:
+    out: dict[str, Any] = {"name": live["name"]}
+    if live.get("alias") and live["alias"] != live["name"]:
+        out["alias"] = live["alias"]
+    for field in ("enabled", "description", "redirectUrl"):
+        value = live.get(field)
+        if not empty(value) and defaults.ORGANIZATION.get(field) != value:
+            out[field] = value
+    domains = []
+    for domain in sorted(live.get("domains") or [], key=lambda d: str(d["name"])):
+        entry: dict[str, Any] = {"name": domain["name"]}
+        if bool(domain.get("verified")) != defaults.DOMAIN["verified"]:
+            entry["verified"] = bool(domain.get("verified"))
+        domains.append(entry)
+    if domains:
+        out["domains"] = domains
+    attributes = list_map(live.get("attributes"))
+    if attributes:
+        out["attributes"] = attributes
+    if include_members and live.get("members"):
+        out["members"] = sorted(live["members"])
+    return out

@@ -7,29 +7,20 @@ whole object back (keycloak-admin-api.md 1.1).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, ClassVar
 
 from reconciler import ownership
 from reconciler.compare import FieldDiff, Rules, scalar_to_str
+from reconciler.desired.representation import RealmSettings
 from reconciler.desired.state import DesiredRealm
+from reconciler.export import defaults
+from reconciler.export.values import differs, empty, exported_fields, string_map
+from reconciler.export.yaml_text import Hint
 from reconciler.keycloak.client import seg
-from reconciler.kinds.base import Context, Kind, Obj
+from reconciler.kinds.base import Access, Context, Kind, LiveRealm, Obj
 
-# Keys of the realm document that other kinds own (or the loader's extension keys).
-COLLECTION_KEYS = frozenset(
-    {
-        "realm",
-        "clients",
-        "clientScopes",
-        "roles",
-        "groups",
-        "users",
-        "organizations",
-        "defaultDefaultClientScopes",
-        "defaultOptionalClientScopes",
-        "policy",
-    }
-)
+NAME_KEY = "realm"  # the realm's name in its document; not a setting
 # What the server computes or what has its own endpoints: never compared, never sent.
 READ_ONLY = frozenset(
     {
@@ -46,8 +37,15 @@ READ_ONLY = frozenset(
 
 class RealmKind(Kind):
     name = "realm"
-    collection = None
     phase = 10
+    model = RealmSettings
+    # GET and PUT on the realm itself; partial export is the one other realm-level read.
+    access = (
+        Access("", "view-realm", "manage-realm"),
+        Access("/partial-export", "manage-realm", "manage-realm"),
+    )
+    export_files = ("realm.yaml",)
+    creates_builtins = True
     rules: ClassVar[Rules] = Rules(
         string_maps=frozenset({"attributes", "smtpServer", "browserSecurityHeaders"}),
         sets=frozenset({"supportedLocales", "eventsListeners", "enabledEventTypes"}),
@@ -58,7 +56,10 @@ class RealmKind(Kind):
         return f"{realm}/realm"
 
     def declared(self, realm: DesiredRealm) -> dict[str, Obj]:
-        settings = {k: v for k, v in realm.spec.items() if k not in COLLECTION_KEYS | READ_ONLY}
+        fields = RealmSettings.model_fields
+        settings = {
+            k: v for k, v in realm.spec.items() if k in fields and k not in READ_ONLY and k != NAME_KEY
+        }
         return {realm.name: settings}
 
     def read(self, ctx: Context) -> dict[str, Obj]:
@@ -109,3 +110,41 @@ class RealmKind(Kind):
 
     def delete(self, ctx: Context, key: str, live: Obj) -> None:
         ctx.api.delete(f"/{seg(key)}")
+
+    def export(self, live: LiveRealm, *, include_users: bool) -> dict[str, Obj]:
+        return {"realm.yaml": export_settings(live.of(self.name).get(live.name) or {})}
+
+
+def export_settings(rep: Mapping[str, Any]) -> dict[str, Any]:
+    """The realm's settings that differ from a new realm's (``export/defaults.py``)."""
+    as_sets = RealmKind.rules.sets
+    out: dict[str, Any] = {}
+    for field in exported_fields(RealmSettings):
+        if field == NAME_KEY or field not in rep:
+            continue
+        value = rep[field]
+        if field == "attributes":
+            value = string_map(
+                value,
+                drop={ownership.ATTRIBUTE, *RealmSettings.model_fields},  # the record; mirrors of fields
+                defaults_=defaults.REALM_ATTRIBUTES,
+            )
+        elif field == "browserSecurityHeaders":
+            value = string_map(value, defaults_=defaults.REALM_BROWSER_SECURITY_HEADERS)
+        elif field == "smtpServer":
+            value = _export_smtp(value)
+        elif field in defaults.REALM:
+            if not differs(value, defaults.REALM[field], as_set=field in as_sets):
+                continue
+            out[field] = sorted(value) if field in as_sets and isinstance(value, list) else value
+            continue
+        if not empty(value):
+            out[field] = sorted(value) if field in as_sets and isinstance(value, list) else value
+    return out
+
+
+def _export_smtp(values: Mapping[str, Any] | None) -> dict[str, Any]:
+    smtp: dict[str, Any] = string_map(values, drop={"password"})
+    if smtp and (values or {}).get("password"):
+        smtp["password"] = Hint("${env:SMTP_PASSWORD}")
+    return smtp

@@ -27,10 +27,13 @@ from typing import Any, ClassVar
 
 from reconciler.builtins import BUILTIN_CLIENTS, BUILTIN_REALM_ROLES, MASTER_BUILTIN_REALM_ROLES, default_role
 from reconciler.compare import FieldDiff, Rules, diff_declared, equal_as_set, scalar_to_str
+from reconciler.desired.representation import Role, Roles
 from reconciler.desired.state import DesiredRealm
 from reconciler.errors import DesiredStateError, NotFound, Problem
+from reconciler.export import defaults
+from reconciler.export.values import named_with_attributes, role_map
 from reconciler.keycloak.client import seg
-from reconciler.kinds.base import Context, Kind, Obj
+from reconciler.kinds.base import Access, Context, Kind, LiveRealm, Obj, Section
 from reconciler.lease import LEASE_ROLE
 
 RoleRef = tuple[str | None, str]  # (clientId or None for a realm role, role name)
@@ -211,8 +214,13 @@ def declared_refs(realm: DesiredRealm) -> dict[str, tuple[RoleRef, Obj]]:
 
 class RoleKind(Kind):
     name = "role"
-    collection = "roles"
     phase = 40
+    model = Role
+    key_field = "name"
+    sections = (Section("roles", "object", Roles),)
+    collection = "roles"
+    access = (Access("/roles", "view-realm", "manage-realm"),)  # also /roles-by-id
+    export_files = ("roles.yaml",)
     rules: ClassVar[Rules] = Rules(
         list_maps=frozenset({"attributes"}),
         # ``composite`` is derived from ``composites``; composites are compared below, as sets.
@@ -400,3 +408,68 @@ class RoleKind(Kind):
             "realm": sorted(realm_names),
             "client": {cid: sorted(names) for cid, names in sorted(client_names.items())},
         }
+
+    # -- export ----------------------------------------------------------------------------------
+    def export(self, live: LiveRealm, *, include_users: bool) -> dict[str, Obj]:
+        refs: dict[str, RoleRef] = live.index.get(ROLE_REFS) or {}
+        realm_roles: list[dict[str, Any]] = []
+        client_roles: dict[str, list[dict[str, Any]]] = {}
+        for key, obj in sorted(live.of(self.name).items()):
+            if self.is_builtin(key, obj, live.name):
+                continue
+            client_id, _ = refs.get(key, (None, key))
+            if client_id is None:
+                realm_roles.append(export_role(obj))
+            else:
+                client_roles.setdefault(client_id, []).append(export_role(obj))
+        default = self._export_default_role(live)
+        if default is not None:
+            realm_roles.append(default)
+        out: dict[str, Any] = {}
+        if realm_roles:
+            out["realm"] = sorted(realm_roles, key=lambda r: r["name"])
+        if client_roles:
+            out["client"] = {
+                cid: sorted(rs, key=lambda r: r["name"]) for cid, rs in sorted(client_roles.items())
+            }
+        return {"roles.yaml": {"roles": out}}
+
+    def _export_default_role(self, live: LiveRealm) -> dict[str, Any] | None:
+        """The realm's default role, when its composites differ from a new realm's. Every part is
+        written (an empty list too): a declared list is the whole set, so a composite taken out stays out."""
+        name = live_default_role(live)
+        obj = live.of(self.name).get(name)
+        if obj is None:
+            return None
+        composites = obj.get("composites") or {}  # none read: the role is no composite any more
+        expected = defaults.DEFAULT_ROLE_COMPOSITES
+        have = {
+            "realm": sorted(composites.get("realm") or []),
+            "client": {
+                cid: sorted((composites.get("client") or {}).get(cid) or [])
+                for cid in sorted({*(composites.get("client") or {}), *expected["client"]})
+            },
+        }
+        if have == expected:
+            return None
+        return {"name": name, "composites": have}
+
+
+def live_default_role(live: LiveRealm) -> str:
+    """The name of the role every user has; Keycloak lower-cases the realm name in it."""
+    name = ((live.index.get("realm") or {}).get("defaultRole") or {}).get("name")
+    return str(name) if name else default_role(live.name)
+
+
+def export_role(live: Mapping[str, Any]) -> dict[str, Any]:
+    out = named_with_attributes(live)
+    composites = live.get("composites") or {}
+    comp: dict[str, Any] = {}
+    if composites.get("realm"):
+        comp["realm"] = sorted(composites["realm"])
+    client_part = role_map(composites.get("client"))
+    if client_part:
+        comp["client"] = client_part
+    if comp:
+        out["composites"] = comp
+    return out

@@ -30,16 +30,29 @@ Write-only and server-side rules that shape this module:
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any, ClassVar
 
 from reconciler.builtins import default_role
 from reconciler.compare import FieldDiff, Rules, diff_declared, scalar_to_str
+from reconciler.desired.representation import User
 from reconciler.desired.state import DesiredRealm
 from reconciler.errors import BadRequest, KcrError, NotFound
+from reconciler.export import defaults
+from reconciler.export.values import empty, env_name, list_map, role_map
+from reconciler.export.yaml_text import Hint
 from reconciler.keycloak.client import seg
-from reconciler.kinds.base import STATE_KEY, Context, Kind, Obj, without_extensions
-from reconciler.kinds.role import CLIENT_IDS, client_uuid, role_reps
+from reconciler.kinds.base import (
+    STATE_KEY,
+    Access,
+    Context,
+    Kind,
+    LiveRealm,
+    Obj,
+    Section,
+    without_extensions,
+)
+from reconciler.kinds.role import CLIENT_IDS, client_uuid, live_default_role, role_reps
 
 SA_CLIENT = "serviceAccountClientId"
 PROFILE_FIELDS = ("username", "email", "firstName", "lastName", "enabled", "emailVerified")
@@ -122,8 +135,14 @@ def mappings_of(rep: dict[str, Any]) -> Obj:
 
 class UserKind(Kind):
     name = "user"
-    collection = "users"
     phase = 60
+    model = User
+    key_field = "username"  # a service account is keyed by its username, declared by its client
+    sections = (Section("users", "list", User),)
+    collection = "users"
+    access = (Access("/users", "view-users", "manage-users"),)
+    # Service accounts are client configuration, always exported; people only with --include-users.
+    export_files = ("service-accounts.yaml", "users.yaml")
     rules: ClassVar[Rules] = Rules(
         sets=frozenset({"requiredActions", "groups", "realmRoles"}),
         list_maps=frozenset({"attributes", "clientRoles"}),
@@ -455,6 +474,27 @@ class UserKind(Kind):
             )
         ctx.api.delete(f"{_realm_path(ctx)}/users/{live['id']}")
 
+    # -- export ----------------------------------------------------------------------------------
+    def export(self, live: LiveRealm, *, include_users: bool) -> dict[str, Obj]:
+        default_role = live_default_role(live)
+        users = live.of(self.name)
+        people = [
+            export_user(obj, default_role) for _, obj in sorted(users.items()) if not obj.get(SA_CLIENT)
+        ]
+        return {
+            "service-accounts.yaml": {"users": export_service_accounts(users, default_role)},
+            "users.yaml": {"users": people if include_users else []},
+        }
+
+    def unstored_hint(self, diffs: list[FieldDiff]) -> str:
+        if any(d.path.startswith("attributes.") for d in diffs):
+            return (
+                "User attributes that the realm's user profile does not declare are dropped "
+                "silently: declare them in the user profile, or set unmanagedAttributePolicy to "
+                "ADMIN_EDIT or ENABLED."
+            )
+        return ""
+
 
 def _send(ctx: Context, method: str, path: str, roles: list[dict[str, str]]) -> None:
     if roles:  # never an empty DELETE: Keycloak reads a missing body as "every mapping"
@@ -470,3 +510,49 @@ def verify_hint(diffs: Iterable[FieldDiff]) -> str | None:
     if not missing:
         return None
     return UNSTORED_HINT.format(names=", ".join(missing))
+
+
+# -- export ------------------------------------------------------------------------------------------
+def _export_memberships(live: Mapping[str, Any], default_role: str) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    if live.get("groups"):
+        out["groups"] = sorted(live["groups"])
+    realm_roles = sorted(r for r in live.get("realmRoles") or [] if r != default_role)
+    if realm_roles:
+        out["realmRoles"] = realm_roles
+    client_roles = role_map(live.get("clientRoles"))
+    if client_roles:
+        out["clientRoles"] = client_roles
+    return out
+
+
+def export_user(live: Mapping[str, Any], default_role: str) -> dict[str, Any]:
+    out: dict[str, Any] = {"username": live["username"]}
+    for field in ("email", "firstName", "lastName", "enabled", "emailVerified"):
+        value = live.get(field)
+        if not empty(value) and defaults.USER.get(field) != value:
+            out[field] = value
+    attributes = list_map(live.get("attributes"))
+    if attributes:
+        out["attributes"] = attributes
+    if live.get("requiredActions"):
+        out["requiredActions"] = sorted(live["requiredActions"])
+    out.update(_export_memberships(live, default_role))
+    password = env_name(str(live["username"]), "PASSWORD")
+    # kcr sets a declared password when it creates the user, never later (credentials are write-only)
+    out["credentials"] = Hint(f'[{{type: password, value: "${{env:{password}}}", temporary: true}}]')
+    return out
+
+
+def export_service_accounts(users: Mapping[str, Obj], default_role: str) -> list[dict[str, Any]]:
+    out = []
+    for _, obj in sorted(users.items(), key=lambda item: str(item[1].get(SA_CLIENT) or "")):
+        if not obj.get(SA_CLIENT):
+            continue
+        account = {SA_CLIENT: obj[SA_CLIENT], **_export_memberships(obj, default_role)}
+        attributes = list_map(obj.get("attributes"))
+        if attributes:
+            account["attributes"] = attributes
+        if len(account) > 1:
+            out.append(account)
+    return out

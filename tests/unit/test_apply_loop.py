@@ -10,10 +10,11 @@ import pytest
 import reconciler.apply as apply_module
 from reconciler.apply import apply_plan, check_fresh, check_mass_delete
 from reconciler.compare import FieldDiff, Rules
+from reconciler.desired.representation import Model
 from reconciler.desired.state import DesiredRealm, DesiredState, Policy
 from reconciler.errors import ApplyError, Conflict, PlanError, ServerError
 from reconciler.keycloak.client import AdminClient
-from reconciler.kinds.base import Context, Kind, LiveRealm, Obj
+from reconciler.kinds.base import Access, Context, Kind, LiveRealm, Obj
 from reconciler.plan import Action, Change, Plan
 
 
@@ -24,6 +25,9 @@ class MemoryKind(Kind):
     collection = "things"
     phase = 20
     rules: ClassVar[Rules] = Rules()
+    model = Model
+    access = (Access("/things", "view-things", "manage-things"),)
+    export_files = ("things.yaml",)
 
     def __init__(self) -> None:
         self.server: dict[str, Obj] = {}
@@ -40,6 +44,9 @@ class MemoryKind(Kind):
 
     def read(self, ctx: Context) -> dict[str, Obj]:
         return {k: dict(v) for k, v in self.server.items()}
+
+    def export(self, live: LiveRealm, *, include_users: bool) -> dict[str, Obj]:
+        return {}
 
     def create(self, ctx: Context, key: str, desired: Obj) -> None:
         self.calls.append(f"create {key}")

@@ -9,9 +9,11 @@ from typing import Any
 from ruamel.yaml import YAML
 
 from reconciler.export import defaults
-from reconciler.export.files import ExportFile, build_files, client, realm_settings, write_files
+from reconciler.export.files import ExportFile, build_files, write_files
 from reconciler.export.yaml_text import Hint, dump_document, dump_stream, ordered_keys
 from reconciler.kinds.base import LiveRealm
+from reconciler.kinds.client import export_client as client
+from reconciler.kinds.realm import export_settings as realm_settings
 from reconciler.kinds.role import ROLE_REFS
 
 REALM_LISTS = {
