@@ -16,7 +16,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import NoReturn
 
 from reconciler import ownership
@@ -36,7 +36,7 @@ from reconciler.errors import (
     ServerError,
 )
 from reconciler.keycloak.client import AdminClient
-from reconciler.kinds import REGISTRY, by_name
+from reconciler.kinds import REGISTRY
 from reconciler.kinds.base import Context, Kind, LiveRealm, Obj, without_extensions
 from reconciler.lease import Leases
 from reconciler.live import read_live
@@ -94,7 +94,9 @@ class Applier:
         verify: bool = True,
         on_change: Callable[[Change, str], None] | None = None,
         break_lease: bool = False,
+        kinds: Sequence[Kind] | None = None,
     ) -> None:
+        self.kinds: dict[str, Kind] = {k.name: k for k in (kinds if kinds is not None else REGISTRY)}
         self.api = api
         self.desired = desired
         self.lives = lives
@@ -193,7 +195,7 @@ class Applier:
 
     def _reread(self, change: Change) -> None:
         """Continue from what is live: the failed attempt may have written part or all of it."""
-        kind = by_name(change.kind)
+        kind = self._kind(change)
         ctx = self._ctx(change.realm)
         try:
             fresh = kind.read_one(ctx, change.key)
@@ -205,7 +207,7 @@ class Applier:
             ctx.live.of(kind.name)[change.key] = fresh
 
     def _execute(self, change: Change) -> None:
-        kind = by_name(change.kind)
+        kind = self._kind(change)
         ctx = self._ctx(change.realm)
         existed = ctx.live.exists
         live_objs = ctx.live.of(kind.name)
@@ -219,7 +221,7 @@ class Applier:
                         raise
                     # Already gone (deleted by hand, or by a lost earlier attempt): what we wanted.
             live_objs.pop(change.key, None)
-            if kind.name == "realm":
+            if kind.is_realm:
                 ctx.live.exists = False
                 self.leases.forget(change.realm)  # deleted with the realm
             return
@@ -242,7 +244,7 @@ class Applier:
                 kind.create(ctx, change.key, want)
             else:
                 self._update(kind, ctx, change.key, want, current)
-        if kind.name == "realm" and not existed:
+        if kind.is_realm and not existed:
             # Created now (perhaps by an attempt whose answer was lost): read its built-ins.
             self._refresh_after_realm_create(change.realm)
             ctx = self._ctx(change.realm)
@@ -265,11 +267,17 @@ class Applier:
         if left:
             raise ApplyError(_dropped_message(kind, ctx.realm, key, left), self.report)
 
+    def _kind(self, change: Change) -> Kind:
+        try:
+            return self.kinds[change.kind]
+        except KeyError:
+            raise PlanError(f"{change.address}: kcr knows no kind {change.kind!r}") from None
+
     def _refresh_after_realm_create(self, realm: str) -> None:
         """A new realm comes with built-ins (clients, roles, scopes): read them so that declared
         built-ins are updated rather than created, and ids resolve without extra requests."""
         old = self.lives[realm]
-        fresh = read_live(self.api, self.desired.realms[realm], list(REGISTRY))
+        fresh = read_live(self.api, self.desired.realms[realm], list(self.kinds.values()))
         fresh.managed = old.managed
         self.lives[realm] = fresh
 
@@ -280,7 +288,7 @@ class Applier:
             if live is None or realm is None or not live.exists:
                 continue
             managed: dict[str, set[str]] = {}
-            for kind in REGISTRY:
+            for kind in self.kinds.values():
                 if kind.collection is None:
                     continue
                 present = set(live.of(kind.name)) | {
@@ -301,13 +309,8 @@ class Applier:
 
 def _dropped_message(kind: Kind, realm: str, key: str, diffs: list[FieldDiff]) -> str:
     paths = ", ".join(d.path for d in diffs[:10])
-    hint = ""
-    if kind.name == "user" and any(d.path.startswith("attributes.") for d in diffs):
-        hint = (
-            " User attributes that the realm's user profile does not declare are dropped "
-            "silently: declare them in the user profile, or set unmanagedAttributePolicy to "
-            "ADMIN_EDIT or ENABLED."
-        )
+    hint = kind.unstored_hint(diffs)
+    hint = f" {hint}" if hint else ""
     return f"Keycloak accepted the write to {kind.address(realm, key)} but did not store: {paths}.{hint}"
 
 
@@ -329,11 +332,20 @@ def apply_plan(
     verify: bool = True,
     on_change: Callable[[Change, str], None] | None = None,
     break_lease: bool = False,
+    kinds: Sequence[Kind] | None = None,
 ) -> ApplyReport:
-    """Execute ``plan`` (made against ``lives``) with the secrets of ``desired``. ``break_lease``
-    takes a realm's apply lease even from a holder that has not expired (one known to be killed)."""
+    """Execute ``plan`` (made against ``lives`` with ``kinds``, default: the registry) with the
+    secrets of ``desired``. ``break_lease`` takes a realm's apply lease even from a holder that has
+    not expired (one known to be killed)."""
     applier = Applier(
-        api, desired, lives, audit=audit, verify=verify, on_change=on_change, break_lease=break_lease
+        api,
+        desired,
+        lives,
+        audit=audit,
+        verify=verify,
+        on_change=on_change,
+        break_lease=break_lease,
+        kinds=kinds,
     )
     return applier.run(plan)
 

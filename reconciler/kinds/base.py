@@ -96,9 +96,9 @@ class Kind(ABC):
     # -- its part of ``kcr export``: the files it writes, in the order they are listed --
     export_files: ClassVar[tuple[str, ...]]
     # -- apply hooks --
-    # Creating an object of this kind makes objects of other kinds (a realm comes with built-in
-    # clients, roles and scopes): apply re-reads the realm after such a create.
-    creates_builtins: ClassVar[bool] = False
+    # Its one object is the realm itself: creating it makes objects of other kinds (built-in clients,
+    # roles, scopes), so apply re-reads the realm; deleting it deletes the realm and all in it.
+    is_realm: ClassVar[bool] = False
 
     # -- desired side ----------------------------------------------------------------------------
     @abstractmethod

@@ -45,7 +45,7 @@ class RealmKind(Kind):
         Access("/partial-export", "manage-realm", "manage-realm"),
     )
     export_files = ("realm.yaml",)
-    creates_builtins = True
+    is_realm = True
     rules: ClassVar[Rules] = Rules(
         string_maps=frozenset({"attributes", "smtpServer", "browserSecurityHeaders"}),
         sets=frozenset({"supportedLocales", "eventsListeners", "enabledEventTypes"}),

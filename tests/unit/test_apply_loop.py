@@ -104,8 +104,6 @@ class NoLeases:
 def kind(monkeypatch: pytest.MonkeyPatch) -> MemoryKind:
     k = MemoryKind()
     monkeypatch.setattr(apply_module, "Leases", NoLeases)
-    monkeypatch.setattr(apply_module, "REGISTRY", [k])
-    monkeypatch.setattr(apply_module, "by_name", lambda name: k)
     monkeypatch.setattr("reconciler.apply.time.sleep", lambda s: None)
     return k
 
@@ -143,7 +141,11 @@ def test_failure_stops_and_reports_applied_failed_and_not_attempted(kind: Memory
     plan = Plan(changes=[_change(k, Action.CREATE, i) for i, k in enumerate("abc", 1)], realms=["r"])
     with pytest.raises(ApplyError) as err:
         apply_plan(
-            cast(AdminClient, FakeApi()), plan, _state({"name": "a"}, {"name": "b"}, {"name": "c"}), _lives()
+            cast(AdminClient, FakeApi()),
+            plan,
+            _state({"name": "a"}, {"name": "b"}, {"name": "c"}),
+            _lives(),
+            kinds=[kind],
         )
     report = err.value.report
     assert report.applied == ["r/thing/a"]
@@ -155,13 +157,13 @@ def test_failure_stops_and_reports_applied_failed_and_not_attempted(kind: Memory
 def test_transient_errors_are_retried_a_bounded_number_of_times(kind: MemoryKind) -> None:
     kind.fail_on["a"] = [ServerError(500, "POST", "/x", "lock"), Conflict(409, "POST", "/x", "busy")]
     plan = Plan(changes=[_change("a", Action.CREATE, 1)], realms=["r"])
-    apply_plan(cast(AdminClient, FakeApi()), plan, _state({"name": "a"}), _lives())
+    apply_plan(cast(AdminClient, FakeApi()), plan, _state({"name": "a"}), _lives(), kinds=[kind])
     assert kind.server["a"] == {"name": "a"}
 
     kind.fail_on["z"] = [ServerError(503, "POST", "/x", "down")] * 5
     plan = Plan(changes=[_change("z", Action.CREATE, 1)], realms=["r"])
     with pytest.raises(ApplyError):
-        apply_plan(cast(AdminClient, FakeApi()), plan, _state({"name": "z"}), _lives())
+        apply_plan(cast(AdminClient, FakeApi()), plan, _state({"name": "z"}), _lives(), kinds=[kind])
     assert kind.calls.count("create z") == apply_module.MAX_ATTEMPTS
 
 
@@ -169,14 +171,16 @@ def test_a_500_that_repeats_is_not_retried_again(kind: MemoryKind) -> None:
     kind.fail_on["z"] = [ServerError(500, "POST", "/x", "consult the server log")] * 5
     plan = Plan(changes=[_change("z", Action.CREATE, 1)], realms=["r"])
     with pytest.raises(ApplyError):
-        apply_plan(cast(AdminClient, FakeApi()), plan, _state({"name": "z"}), _lives())
+        apply_plan(cast(AdminClient, FakeApi()), plan, _state({"name": "z"}), _lives(), kinds=[kind])
     assert kind.calls.count("create z") == apply_module.MAX_500_ATTEMPTS == 2
 
 
 def test_create_of_something_that_now_exists_converges_by_update(kind: MemoryKind) -> None:
     kind.server["a"] = {"name": "a", "colour": "red"}
     plan = Plan(changes=[_change("a", Action.CREATE, 1)], realms=["r"])
-    apply_plan(cast(AdminClient, FakeApi()), plan, _state({"name": "a", "colour": "blue"}), _lives())
+    apply_plan(
+        cast(AdminClient, FakeApi()), plan, _state({"name": "a", "colour": "blue"}), _lives(), kinds=[kind]
+    )
     assert kind.calls == ["create a", "update a"]
     assert kind.server["a"]["colour"] == "blue"
 
@@ -184,12 +188,14 @@ def test_create_of_something_that_now_exists_converges_by_update(kind: MemoryKin
 def test_ownership_record_lists_declared_objects_once_and_is_not_rewritten(kind: MemoryKind) -> None:
     api = FakeApi()
     plan = Plan(changes=[_change("a", Action.CREATE, 1)], realms=["r"])
-    apply_plan(cast(AdminClient, api), plan, _state({"name": "a"}), _lives())
+    apply_plan(cast(AdminClient, api), plan, _state({"name": "a"}), _lives(), kinds=[kind])
     assert api.realm["attributes"]["kcr.managed"] == '{"things":["a"]}'
     lives = _lives()
     lives["r"].managed = {"things": {"a"}}
     lives["r"].objects["thing"] = dict(kind.server)
-    apply_plan(cast(AdminClient, api), Plan(changes=[], realms=["r"]), _state({"name": "a"}), lives)
+    apply_plan(
+        cast(AdminClient, api), Plan(changes=[], realms=["r"]), _state({"name": "a"}), lives, kinds=[kind]
+    )
     assert api.puts == 1
 
 

@@ -1,5 +1,5 @@
 """The README's connection section tells the truth: every KEYCLOAK_* variable that kcr reads is in its
-table, and the read-only role list holds every role a read needs (client.py's permission table)."""
+table, and the read-only role list holds every role a read needs (the kinds' ``access``)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,8 @@ import inspect
 import re
 from pathlib import Path
 
-from reconciler.keycloak import client, settings
+from reconciler.keycloak import settings
+from reconciler.kinds import ACCESS
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 
@@ -26,9 +27,7 @@ def test_every_connection_variable_is_documented() -> None:
 
 
 def test_read_only_role_list_holds_every_read_role() -> None:
-    needed = {
-        role for _, read, _ in client._PERMISSIONS for role in re.findall(r"(?:view|query)-[a-z]+", read)
-    }
+    needed = {role for access in ACCESS for role in re.findall(r"(?:view|query)-[a-z]+", access.read)}
     assert "view-organizations" in needed
     paragraph = section("### Pointing it at your Keycloak").split("Permissions:", 1)[1].split("`apply`")[0]
     assert {r for r in needed if f"`{r}`" not in paragraph} == set()
