@@ -65,6 +65,13 @@ def scalar_to_str(value: Any) -> Any:
     return value
 
 
+def str_list(value: Any) -> list[str]:
+    """A multi-valued attribute as Keycloak stores it: a list of strings (a bare scalar is a
+    one-item list; nulls are dropped)."""
+    items = value if isinstance(value, list) else [value]
+    return [str(scalar_to_str(v)) for v in items if v is not None]
+
+
 def _string_map_value(value: Any) -> str | None:
     # Keycloak does not keep empty attribute values: "" reads back as absent.
     if value is None or value == "":

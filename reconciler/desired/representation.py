@@ -17,26 +17,23 @@ from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
-
-def _to_str(value: Any) -> Any:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int | float):
-        return str(value)
-    return value
+from reconciler.compare import scalar_to_str
 
 
 def _string_map(value: Any) -> Any:
     """Keycloak's string maps: YAML ``true``/``5`` become "true"/"5" (what Keycloak stores)."""
     if isinstance(value, dict):
-        return {k: _to_str(v) for k, v in value.items()}
+        return {k: scalar_to_str(v) for k, v in value.items()}
     return value
 
 
 def _list_map(value: Any) -> Any:
     """Multi-valued attributes: a bare value means a one-element list."""
     if isinstance(value, dict):
-        return {k: [_to_str(x) for x in v] if isinstance(v, list) else [_to_str(v)] for k, v in value.items()}
+        return {
+            k: [scalar_to_str(x) for x in v] if isinstance(v, list) else [scalar_to_str(v)]
+            for k, v in value.items()
+        }
     return value
 
 

@@ -20,7 +20,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
-from reconciler.compare import FieldDiff, Rules, diff_declared
+from reconciler.compare import FieldDiff, Rules, diff_declared, str_list
 from reconciler.desired.representation import Organization
 from reconciler.desired.state import DesiredRealm
 from reconciler.errors import KcrError, NotFound
@@ -28,7 +28,6 @@ from reconciler.export import defaults
 from reconciler.export.values import empty, list_map
 from reconciler.keycloak.client import seg
 from reconciler.kinds.base import STATE_KEY, Access, Context, Kind, LiveRealm, Obj, Section
-from reconciler.kinds.user import attribute_values
 
 SCALARS = ("name", "alias", "enabled", "description", "redirectUrl")
 PAGE = 100
@@ -191,7 +190,7 @@ class OrganizationKind(Kind):
                 {"name": d["name"], "verified": bool(d.get("verified", False))} for d in desired["domains"]
             ]
         if "attributes" in desired:
-            body["attributes"] = {k: attribute_values(v) for k, v in (desired["attributes"] or {}).items()}
+            body["attributes"] = {k: str_list(v) for k, v in (desired["attributes"] or {}).items()}
         org_id = ctx.api.create(_base(ctx), body)
         live: Obj = {**body, "id": org_id, "members": [], MANAGED_MEMBERS: [], MEMBER_IDS: {}}
         self._write_members(ctx, key, desired, live)
@@ -206,7 +205,7 @@ class OrganizationKind(Kind):
                     rep[field] = desired[field]
             if "attributes" in desired:
                 merged = dict(rep.get("attributes") or {})
-                merged.update({k: attribute_values(v) for k, v in (desired["attributes"] or {}).items()})
+                merged.update({k: str_list(v) for k, v in (desired["attributes"] or {}).items()})
                 rep["attributes"] = merged
             if "domains" in desired:
                 verified = {d["name"]: bool(d.get("verified")) for d in rep.get("domains") or []}

@@ -26,7 +26,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any, ClassVar
 
 from reconciler.builtins import BUILTIN_CLIENTS, BUILTIN_REALM_ROLES, MASTER_BUILTIN_REALM_ROLES, default_role
-from reconciler.compare import FieldDiff, Rules, diff_declared, equal_as_set, scalar_to_str
+from reconciler.compare import FieldDiff, Rules, diff_declared, equal_as_set, str_list
 from reconciler.desired.representation import Role, Roles
 from reconciler.desired.state import DesiredRealm
 from reconciler.errors import DesiredStateError, NotFound, Problem
@@ -54,12 +54,6 @@ def is_builtin_client(client_id: str, realm: str) -> bool:
     return client_id in BUILTIN_CLIENTS or (realm == "master" and client_id.endswith("-realm"))
 
 
-def as_str_list(value: Any) -> list[str]:
-    """A list-map value as Keycloak stores it: a bare scalar is a one-element list, all strings."""
-    items = value if isinstance(value, list) else [value]
-    return [str(scalar_to_str(v)) for v in items if v is not None]
-
-
 def merge_list_attributes(
     live: Mapping[str, Any] | None, declared: Mapping[str, Any]
 ) -> dict[str, list[str]]:
@@ -67,7 +61,7 @@ def merge_list_attributes(
     PUT, so undeclared keys must be sent back). A declared null or empty list removes the key."""
     merged = {k: list(v) for k, v in (live or {}).items()}
     for k, v in declared.items():
-        values = as_str_list(v) if v is not None else []
+        values = str_list(v) if v is not None else []
         if values:
             merged[k] = values
         else:

@@ -34,7 +34,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any, ClassVar
 
 from reconciler.builtins import default_role
-from reconciler.compare import FieldDiff, Rules, diff_declared, scalar_to_str
+from reconciler.compare import FieldDiff, Rules, diff_declared, str_list
 from reconciler.desired.representation import User
 from reconciler.desired.state import DesiredRealm
 from reconciler.errors import BadRequest, KcrError, NotFound
@@ -66,12 +66,6 @@ UNSTORED_HINT = (
     "attribute {names} was not stored: declare it in the realm's user profile or set "
     "unmanagedAttributePolicy (ADMIN_EDIT or ENABLED) in the user profile"
 )
-
-
-def attribute_values(value: Any) -> list[str]:
-    """An attribute as Keycloak stores it: a list of strings (a bare scalar is a one-item list)."""
-    items = value if isinstance(value, list) else [value]
-    return [str(scalar_to_str(v)) for v in items if v is not None]
 
 
 def has_temporary_password(desired: Obj) -> bool:
@@ -395,7 +389,7 @@ class UserKind(Kind):
         body: dict[str, Any] = {k: desired[k] for k in PROFILE_FIELDS if k in desired}
         body["username"] = key
         if "attributes" in desired:
-            body["attributes"] = {k: attribute_values(v) for k, v in (desired["attributes"] or {}).items()}
+            body["attributes"] = {k: str_list(v) for k, v in (desired["attributes"] or {}).items()}
         for field in ("requiredActions", "credentials", "groups"):
             if field in desired:
                 body[field] = desired[field]
@@ -430,7 +424,7 @@ class UserKind(Kind):
             if "attributes" in desired:
                 # a PUT replaces the attribute map: keep the attributes nobody declared
                 merged = dict(rep.get("attributes") or {})
-                merged.update({k: attribute_values(v) for k, v in (desired["attributes"] or {}).items()})
+                merged.update({k: str_list(v) for k, v in (desired["attributes"] or {}).items()})
                 rep["attributes"] = merged
             rep.pop("credentials", None)  # a PUT with credentials resets the password
             ctx.api.put(base, rep)
@@ -455,7 +449,7 @@ class UserKind(Kind):
             _send(ctx, "DELETE", f"{base}/realm", role_reps(ctx, None, have - want))
         live_clients = live.get("clientRoles") or {}
         for cid, names in (desired.get("clientRoles") or {}).items():
-            want = set(attribute_values(names or []))
+            want = set(str_list(names or []))
             have = set(live_clients.get(cid) or [])
             if want == have:
                 continue
