@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import functools
 import json
-import signal
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -23,7 +22,7 @@ from reconciler.keycloak.settings import ConnectionSettings
 F = TypeVar("F", bound=Callable[..., Any])
 DEFAULT_PATH = "desired-state"
 EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report it
-FORMATS = click.Choice(["text", "markdown", "json"])
+FORMATS = click.Choice(["text", "markdown", "json"])  # render.FORMATS, without importing the renderers
 
 
 class KcrGroup(click.Group):
@@ -342,63 +341,42 @@ def apply(
     **conn: Any,
 ) -> None:
     """Plan, confirm, and apply the desired state to Keycloak."""
-    import time
-
-    from reconciler.apply import apply_plan, check_fresh, check_mass_delete
-    from reconciler.audit import AuditLog, git_commit
-    from reconciler.engine import make_plan
+    from reconciler.audit import git_commit
     from reconciler.keycloak.client import AdminClient
     from reconciler.plan import Plan
+    from reconciler.workflow import apply_desired
 
-    started = time.monotonic()
     saved = Plan.load(plan_file) if plan_file else None
     if saved is not None and not paths:
         paths = tuple(saved.sources)
     state = _load(paths)
-    selected = saved.realms if saved is not None else _select_realms(state, realms)
+    selected = None if saved is not None else _select_realms(state, realms)
+    symbols = {"create": "+", "update": "~", "delete": "-"}
+
+    def progress(change: Any, result: str) -> None:
+        mark = symbols.get(change.action.value, "?")
+        status = "done" if result == "ok" else click.style("FAILED", fg="red")
+        click.echo(f"  {mark} {change.address}: {status}")
+
     with AdminClient(make_settings(conn)) as api:
-        fresh, lives = make_plan(api, state, realms=selected)
-        if saved is not None:
-            check_fresh(saved, fresh, state)
-            the_plan = saved
-        else:
-            the_plan = fresh
-            click.echo(_render(the_plan, "text"), nl=False)
-        check_mass_delete(the_plan, state, allow_mass_delete)
-        if the_plan.has_changes and saved is None and not auto_approve:
-            _confirm()
-        audit = AuditLog(audit_log, commit=git_commit(list(state.sources) or resolve_paths(paths)))
-        symbols = {"create": "+", "update": "~", "delete": "-"}
-
-        def progress(change: Any, result: str) -> None:
-            mark = symbols.get(change.action.value, "?")
-            status = "done" if result == "ok" else click.style("FAILED", fg="red")
-            click.echo(f"  {mark} {change.address}: {status}")
-
-        # A cancelled CI job gets SIGTERM: stop like on Ctrl-C, with the report and ownership record.
-        previous = signal.signal(signal.SIGTERM, _raise_interrupt)
-        try:
-            apply_plan(api, the_plan, state, lives, audit=audit, on_change=progress, break_lease=break_lease)
-        finally:
-            signal.signal(signal.SIGTERM, previous)
-            audit.close()
-        summary = the_plan.summary
-        seconds = time.monotonic() - started
-        if the_plan.has_changes:
-            click.echo(
-                f"Apply complete: {summary['add']} added, {summary['change']} changed, "
-                f"{summary['destroy']} destroyed."
-            )
-        else:
-            click.echo("Nothing to apply.")
-        click.echo(f"{audit.summary()}; {api.request_count} requests in {seconds:.1f} s.")
+        outcome = apply_desired(
+            api,
+            state,
+            saved=saved,
+            realms=selected,
+            allow_mass_delete=allow_mass_delete,
+            show=lambda p: click.echo(_render(p, "text"), nl=False),
+            approve=None if auto_approve else _confirm,
+            audit_path=audit_log,
+            commit=git_commit(list(state.sources) or resolve_paths(paths)),
+            on_change=progress,
+            break_lease=break_lease,
+        )
+    click.echo(outcome.summary)
+    click.echo(f"{outcome.audit_summary}; {outcome.requests} requests in {outcome.seconds:.1f} s.")
 
 
-def _raise_interrupt(signum: int, frame: object) -> None:
-    raise KeyboardInterrupt
-
-
-def _confirm() -> None:
+def _confirm(plan: Any) -> bool:
     if not sys.stdin.isatty():
         fail(
             "kcr apply asks for confirmation, and there is no terminal to ask on. Review the plan "
@@ -407,8 +385,7 @@ def _confirm() -> None:
     answer = click.prompt(
         "Do you want to perform these actions? Only 'yes' will be accepted", default="", show_default=False
     )
-    if answer.strip() != "yes":
-        fail("Apply cancelled: nothing was changed.")
+    return bool(answer.strip() == "yes")
 
 
 @main.command()

@@ -4,6 +4,9 @@ plan read back with ``Plan.load`` renders the same as the one just made."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import partial
+
 from reconciler.errors import KcrError
 from reconciler.plan import Plan
 from reconciler.render.drift import render_drift_json, render_drift_markdown, render_drift_text
@@ -11,29 +14,33 @@ from reconciler.render.json import render_json
 from reconciler.render.markdown import render_markdown
 from reconciler.render.text import render_text
 
-FORMATS = ("text", "markdown", "json")
+Renderer = Callable[[Plan], str]
+# One table per report, keyed by format: ``kcr plan``/``show``/``apply`` and ``kcr drift``.
+PLAN_RENDERERS: dict[str, Renderer] = {"text": render_text, "markdown": render_markdown, "json": render_json}
+DRIFT_RENDERERS: dict[str, Renderer] = {
+    "text": render_drift_text,
+    "markdown": render_drift_markdown,
+    "json": render_drift_json,
+}
+FORMATS = tuple(PLAN_RENDERERS)
+
+
+def _renderer(table: dict[str, Renderer], fmt: str) -> Renderer:
+    try:
+        return table[fmt]
+    except KeyError:
+        raise KcrError(f"Unknown output format {fmt!r}; use one of: {', '.join(FORMATS)}.") from None
 
 
 def render(plan: Plan, fmt: str, *, color: bool = False) -> str:
     """The plan in ``fmt``; ``color`` (ANSI, text only) is for terminals."""
-    if fmt == "text":
-        return render_text(plan, color=color)
-    if fmt == "markdown":
-        return render_markdown(plan)
-    if fmt == "json":
-        return render_json(plan)
-    raise KcrError(f"Unknown output format {fmt!r}; use one of: {', '.join(FORMATS)}.")
+    renderer = partial(render_text, color=True) if color and fmt == "text" else _renderer(PLAN_RENDERERS, fmt)
+    return renderer(plan)
 
 
 def render_drift(plan: Plan, fmt: str) -> str:
     """The drift report of ``kcr drift``: the same plan, worded as Keycloak differing from git."""
-    if fmt == "text":
-        return render_drift_text(plan)
-    if fmt == "markdown":
-        return render_drift_markdown(plan)
-    if fmt == "json":
-        return render_drift_json(plan)
-    raise KcrError(f"Unknown output format {fmt!r}; use one of: {', '.join(FORMATS)}.")
+    return _renderer(DRIFT_RENDERERS, fmt)(plan)
 
 
-__all__ = ["FORMATS", "render", "render_drift"]
+__all__ = ["DRIFT_RENDERERS", "FORMATS", "PLAN_RENDERERS", "render", "render_drift"]

@@ -1,5 +1,6 @@
-"""The apply loop's own logic (ordering, failure report, retries, staleness, mass-delete guard),
-with an in-memory kind: pure unit tests of our code, no Admin API behaviour is assumed here."""
+"""The apply loop's own logic (ordering, failure report, retries, staleness, mass-delete guard,
+the apply workflow's approval), with an in-memory kind: pure unit tests of our code, no Admin API
+behaviour is assumed here."""
 
 from __future__ import annotations
 
@@ -12,10 +13,12 @@ from reconciler.apply import apply_plan, check_fresh, check_mass_delete
 from reconciler.compare import FieldDiff, Rules
 from reconciler.desired.representation import Model
 from reconciler.desired.state import DesiredRealm, DesiredState, Policy
-from reconciler.errors import ApplyError, Conflict, PlanError, ServerError
+from reconciler.engine import make_plan
+from reconciler.errors import ApplyError, Conflict, KcrError, PlanError, ServerError
 from reconciler.keycloak.client import AdminClient
 from reconciler.kinds.base import Access, Context, Kind, LiveRealm, Obj
 from reconciler.plan import Action, Change, Plan
+from reconciler.workflow import apply_desired
 
 
 class MemoryKind(Kind):
@@ -72,6 +75,7 @@ class FakeApi:
     def __init__(self) -> None:
         self.realm: dict[str, Any] = {"realm": "r", "attributes": {}}
         self.puts = 0
+        self.request_count = 0
 
     def get(self, path: str, params: object = None) -> dict[str, Any]:
         return self.realm
@@ -226,3 +230,28 @@ def test_saved_plan_is_stale_when_a_live_object_or_the_desired_state_changed() -
             Plan(changes=[], fingerprints=dict(saved.fingerprints)),
             _state({"name": "a", "colour": "blue"}),
         )
+
+
+def test_the_apply_workflow_shows_the_plan_and_writes_nothing_unless_approved(kind: MemoryKind) -> None:
+    state = _state({"name": "a"})
+    shown: list[Plan] = []
+    with pytest.raises(KcrError, match="Apply cancelled: nothing was changed"):
+        apply_desired(
+            cast(AdminClient, FakeApi()), state, show=shown.append, approve=lambda p: False, kinds=[kind]
+        )
+    assert [c.address for c in shown[0].changes] == ["r/thing/a"]
+    assert kind.server == {}
+    outcome = apply_desired(cast(AdminClient, FakeApi()), state, approve=lambda p: True, kinds=[kind])
+    assert kind.server == {"a": {"name": "a"}}
+    assert outcome.summary == "Apply complete: 1 added, 0 changed, 0 destroyed."
+    assert outcome.report.applied == ["r/thing/a"]
+    again = apply_desired(cast(AdminClient, FakeApi()), state, approve=lambda p: False, kinds=[kind])
+    assert again.summary == "Nothing to apply."  # no changes: nothing to approve
+
+
+def test_the_apply_workflow_applies_a_saved_plan_only_while_it_is_fresh(kind: MemoryKind) -> None:
+    state = _state({"name": "a"})
+    plan, _ = make_plan(cast(AdminClient, FakeApi()), state, kinds=[kind])
+    kind.server["a"] = {"name": "a", "colour": "red"}  # changed in Keycloak since the plan was made
+    with pytest.raises(PlanError, match="Saved plan is stale"):
+        apply_desired(cast(AdminClient, FakeApi()), state, saved=plan, kinds=[kind])
