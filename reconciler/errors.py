@@ -14,6 +14,7 @@ never to a traceback::
     │       ├── Unauthorized       401 (after one token renewal)
     │       ├── Forbidden          403 (missing permission)
     │       ├── NotFound           404
+    │       │   └── MissingReference  a declared reference names an object Keycloak does not have
     │       ├── Conflict           409
     │       └── ServerError        5xx
     ├── PlanError                  a plan cannot be made or used (stale saved plan, mass delete refused)
@@ -113,6 +114,14 @@ class Forbidden(ApiError):
 
 class NotFound(ApiError):
     pass
+
+
+class MissingReference(NotFound):
+    """At apply time, a name the desired state refers to (a client, role, group or client scope)
+    does not exist in Keycloak: the one error every kind raises for it."""
+
+    def __init__(self, path: str, message: str) -> None:
+        super().__init__(404, "GET", path, message)
 
 
 class Conflict(ApiError):

@@ -23,7 +23,7 @@ def read_live(
     except NotFound:
         return LiveRealm(name=desired.name, exists=False)
     live = LiveRealm(name=desired.name, exists=True, managed=ownership.parse(realm_rep))
-    live.index["realm"] = realm_rep
+    live.ids.realm = realm_rep
     ctx = Context(api=api, realm=desired.name, desired=desired, live=live, read_all=read_all)
     for kind in sorted(kinds, key=lambda k: k.phase):
         live.objects[kind.name] = kind.read(ctx)

@@ -11,12 +11,14 @@ import json
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any, ClassVar, Literal
 
 from reconciler.compare import FieldDiff, Rules, diff_declared, redact
 from reconciler.desired.representation import Model
 from reconciler.desired.state import DesiredRealm
 from reconciler.keycloak.client import AdminClient
+from reconciler.kinds.lookup import LiveIds, Lookup
 
 Obj = dict[str, Any]
 
@@ -56,8 +58,8 @@ class LiveRealm:
     objects: dict[str, dict[str, Obj]] = field(default_factory=dict)  # kind -> key -> object
     # collection ("clients", "groups", ...) -> keys that kcr recorded as managed (ownership record)
     managed: dict[str, set[str]] = field(default_factory=dict)
-    # raw extras a kind wants to share with later kinds (ids by name, the realm-management client, ...)
-    index: dict[str, Any] = field(default_factory=dict)
+    # ids by name, recorded by the kinds that read them; asked through ``Context.lookup``
+    ids: LiveIds = field(default_factory=LiveIds)
 
     def of(self, kind: str) -> dict[str, Obj]:
         return self.objects.setdefault(kind, {})
@@ -74,6 +76,11 @@ class Context:
     # Read every field of every object, as ``kcr export`` needs; plan reads only what the desired
     # state declares (memberships, role mappings, members and built-in composites cost requests).
     read_all: bool = False
+
+    @cached_property
+    def lookup(self) -> Lookup:
+        """Ids of live objects by name, for any kind: what was read, else one GET."""
+        return Lookup(self.api, self.realm, self.live.ids)
 
 
 class Kind(ABC):

@@ -38,10 +38,8 @@ from reconciler.kinds.client_scope import (
     live_mapper,
     mapper_body,
     reconcile_links,
-    resolve_scopes,
 )
 
-CLIENT_IDS = "client_ids"  # ctx.live.index key: clientId -> client UUID (read by roles, groups, users)
 DEFAULT_SCOPES = "defaultClientScopes"
 OPTIONAL_SCOPES = "optionalClientScopes"
 LINK_FIELDS = (DEFAULT_SCOPES, OPTIONAL_SCOPES)
@@ -101,14 +99,14 @@ class ClientKind(Kind):
 
     def read(self, ctx: Context) -> dict[str, Obj]:
         reps = ctx.api.get_paged(f"/{seg(ctx.realm)}/clients")
-        ctx.live.index[CLIENT_IDS] = {r["clientId"]: r["id"] for r in reps}
+        ctx.live.ids.record_clients(reps)
         return {r["clientId"]: _live_client(r) for r in reps}
 
     def read_one(self, ctx: Context, key: str) -> Obj | None:
         reps = ctx.api.get(f"/{seg(ctx.realm)}/clients", {"clientId": key}) or []
         for rep in reps:
             if rep.get("clientId") == key:
-                ctx.live.index.setdefault(CLIENT_IDS, {})[key] = rep["id"]
+                ctx.live.ids.client_uuids[key] = str(rep["id"])
                 return _live_client(rep)
         return None
 
@@ -146,12 +144,12 @@ class ClientKind(Kind):
         links_in_body = all(f in body for f in LINK_FIELDS)
         if links_in_body:
             names = [*body[DEFAULT_SCOPES], *body[OPTIONAL_SCOPES]]
-            resolve_scopes(ctx, names, f"clients[{key}]")
+            ctx.lookup.scope_id_map(names, f"clients[{key}]")
         else:
             for field in LINK_FIELDS:
                 body.pop(field, None)
         new_id = ctx.api.create(f"/{seg(ctx.realm)}/clients", body)
-        ctx.live.index.setdefault(CLIENT_IDS, {})[key] = new_id
+        ctx.live.ids.client_uuids[key] = new_id
         fresh = self._record(ctx, key)
         if fresh is not None and not links_in_body and any(f in desired for f in LINK_FIELDS):
             self._reconcile_links(ctx, key, desired, fresh)
@@ -207,7 +205,7 @@ class ClientKind(Kind):
 
     def delete(self, ctx: Context, key: str, live: Obj) -> None:
         ctx.api.delete(self._path(ctx, str(live["id"])))
-        ctx.live.index.get(CLIENT_IDS, {}).pop(key, None)
+        ctx.live.ids.forget_client(key)
 
     def export(self, live: LiveRealm, *, include_users: bool) -> dict[str, Obj]:
         realm_lists = live.of(DefaultClientScopesKind.name).get(live.name) or {}

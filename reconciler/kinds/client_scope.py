@@ -15,7 +15,7 @@ Admin API behaviour this module relies on (Keycloak 26.7, checked in tests/integ
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, ClassVar
 
 from reconciler.builtins import BUILTIN_CLIENT_SCOPES
@@ -29,7 +29,6 @@ from reconciler.keycloak.client import AdminClient, seg
 from reconciler.kinds.base import Access, Context, Kind, LiveRealm, Obj, Section, without_extensions
 
 DEFAULT_PROTOCOL = "openid-connect"
-SCOPE_IDS = "client_scope_ids"  # ctx.live.index key: scope name -> id
 
 
 MAPPER_FIELDS = ("id", "name", "protocol", "protocolMapper", "consentRequired", "config")
@@ -77,33 +76,6 @@ def reconcile_mappers(
 
 
 # -- scope links (realm defaults and client links) ------------------------------------------------
-def scope_ids(ctx: Context) -> dict[str, str]:
-    """Scope name -> id, from what the client-scope kind read (or one GET if it did not run)."""
-    ids: dict[str, str] | None = ctx.live.index.get(SCOPE_IDS)
-    if ids is None:
-        reps = ctx.api.get(f"/{seg(ctx.realm)}/client-scopes") or []
-        ids = {r["name"]: r["id"] for r in reps}
-        ctx.live.index[SCOPE_IDS] = ids
-    return ids
-
-
-def resolve_scopes(ctx: Context, names: Iterable[str], where: str) -> dict[str, str]:
-    """Ids of the named scopes; an unknown name is a mistake in the desired state, not a 404 later."""
-    ids = scope_ids(ctx)
-    missing = sorted(n for n in names if n not in ids)
-    if missing:
-        raise DesiredStateError(
-            [
-                Problem(
-                    f"client scope {', '.join(map(repr, missing))} does not exist in realm {ctx.realm!r}",
-                    path=where,
-                    hint="declare it under clientScopes or fix the name",
-                )
-            ]
-        )
-    return {n: ids[n] for n in names}
-
-
 def reconcile_links(
     ctx: Context,
     where: str,
@@ -145,7 +117,7 @@ def reconcile_links(
         remove |= (live_optional - optional) - keep
         add_optional = optional - live_optional
         remove |= add_optional & live_default  # moving from default to optional
-    ids = resolve_scopes(ctx, sorted(remove | add_default | add_optional), where)
+    ids = ctx.lookup.scope_id_map(sorted(remove | add_default | add_optional), where)
     for name in sorted(remove):
         path = path_default if name in live_default else path_optional
         ctx.api.delete(path(ids[name]))
@@ -181,7 +153,7 @@ class ClientScopeKind(Kind):
 
     def read(self, ctx: Context) -> dict[str, Obj]:
         reps = ctx.api.get(f"/{seg(ctx.realm)}/client-scopes") or []
-        ctx.live.index[SCOPE_IDS] = {r["name"]: r["id"] for r in reps}
+        ctx.live.ids.scope_ids = {r["name"]: r["id"] for r in reps}
         return {r["name"]: _live_scope(r) for r in reps}
 
     def read_one(self, ctx: Context, key: str) -> Obj | None:
@@ -193,7 +165,8 @@ class ClientScopeKind(Kind):
     def _record(self, ctx: Context, key: str, scope_id: str) -> None:
         rep = ctx.api.get(f"/{seg(ctx.realm)}/client-scopes/{seg(scope_id)}")
         ctx.live.of(self.name)[key] = _live_scope(rep)
-        ctx.live.index.setdefault(SCOPE_IDS, {})[key] = scope_id
+        if ctx.live.ids.scope_ids is not None:
+            ctx.live.ids.scope_ids[key] = scope_id
 
     def create(self, ctx: Context, key: str, desired: Obj) -> None:
         body = without_extensions(desired)
@@ -234,7 +207,8 @@ class ClientScopeKind(Kind):
 
     def delete(self, ctx: Context, key: str, live: Obj) -> None:
         ctx.api.delete(f"/{seg(ctx.realm)}/client-scopes/{seg(str(live['id']))}")
-        ctx.live.index.get(SCOPE_IDS, {}).pop(key, None)
+        if ctx.live.ids.scope_ids is not None:
+            ctx.live.ids.scope_ids.pop(key, None)
 
     def export(self, live: LiveRealm, *, include_users: bool) -> dict[str, Obj]:
         out = []

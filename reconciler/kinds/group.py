@@ -29,9 +29,8 @@ from reconciler.errors import NotFound
 from reconciler.export.values import named_with_attributes, role_map
 from reconciler.keycloak.client import seg
 from reconciler.kinds.base import Access, Context, Kind, LiveRealm, Obj, Section
-from reconciler.kinds.role import mapping_diffs, merge_list_attributes, require_client_uuid, role_reps
+from reconciler.kinds.role import mapping_diffs, merge_list_attributes
 
-GROUP_IDS = "group_ids"  # ctx.live.index key: group path -> id (read by the user kind)
 SUBGROUPS = "subGroups"
 
 
@@ -101,7 +100,7 @@ class GroupKind(Kind):
                 parents,
             )
             level = [child for page in pages for child in page]
-        ctx.live.index[GROUP_IDS] = ids
+        ctx.live.ids.record_groups(ids)
         return objects
 
     def read_one(self, ctx: Context, key: str) -> Obj | None:
@@ -111,7 +110,7 @@ class GroupKind(Kind):
             return None
         if rep.get("path") != key:
             return None
-        ctx.live.index.setdefault(GROUP_IDS, {})[key] = rep["id"]
+        ctx.live.ids.group_ids[key] = rep["id"]
         return live_group(rep)
 
     # -- comparison ------------------------------------------------------------------------------
@@ -130,14 +129,14 @@ class GroupKind(Kind):
     def create(self, ctx: Context, key: str, desired: Obj) -> None:
         parent = parent_path(key)
         base = f"/{seg(ctx.realm)}/groups"
-        collection = f"{base}/{self._group_id(ctx, parent)}/children" if parent else base
+        collection = f"{base}/{ctx.lookup.group_id(parent)}/children" if parent else base
         body: Obj = {"name": key.rsplit("/", 1)[1]}
         if desired.get("description") is not None:
             body["description"] = desired["description"]
         if desired.get("attributes"):
             body["attributes"] = merge_list_attributes({}, desired["attributes"])
         group_id = ctx.api.create(collection, body)
-        ctx.live.index.setdefault(GROUP_IDS, {})[key] = group_id
+        ctx.live.ids.group_ids[key] = group_id
         wanted = mapping_diffs(
             "realmRoles", "clientRoles", desired.get("realmRoles"), desired.get("clientRoles"), [], {}
         )
@@ -161,9 +160,7 @@ class GroupKind(Kind):
         # Deleting a group deletes its subgroups: a child pruned after its parent is already gone.
         with contextlib.suppress(NotFound):
             ctx.api.delete(f"/{seg(ctx.realm)}/groups/{live['id']}")
-        ids: dict[str, str] = ctx.live.index.get(GROUP_IDS, {})
-        for path in [p for p in ids if p == key or p.startswith(key + "/")]:
-            ids.pop(path, None)
+        ctx.live.ids.forget_group(key)
 
     # -- helpers ---------------------------------------------------------------------------------
     def export(self, live: LiveRealm, *, include_users: bool) -> dict[str, Obj]:
@@ -185,19 +182,6 @@ class GroupKind(Kind):
         return {"groups.yaml": {"groups": level("")}}
 
     @staticmethod
-    def _group_id(ctx: Context, path: str) -> str:
-        ids: dict[str, str] = ctx.live.index.setdefault(GROUP_IDS, {})
-        if path not in ids:
-            url = f"/{seg(ctx.realm)}/group-by-path/{quote(path.strip('/'), safe='/')}"
-            try:
-                ids[path] = str(ctx.api.get(url)["id"])
-            except NotFound:
-                raise NotFound(
-                    404, "GET", url, f"group {path!r} does not exist in realm {ctx.realm!r}"
-                ) from None
-        return ids[path]
-
-    @staticmethod
     def _write_mappings(ctx: Context, group_id: str, diffs: list[FieldDiff]) -> None:
         """Add and remove exactly the role mappings that the realmRoles/clientRoles diffs name."""
         mappings = f"/{seg(ctx.realm)}/groups/{group_id}/role-mappings"
@@ -207,11 +191,14 @@ class GroupKind(Kind):
                 url = f"{mappings}/realm"
             elif d.path.startswith("clientRoles."):
                 client_id = d.path.removeprefix("clientRoles.")
-                url = f"{mappings}/clients/{require_client_uuid(ctx, client_id)}"
+                url = f"{mappings}/clients/{ctx.lookup.require_client_uuid(client_id)}"
             else:
                 continue
             before, after = set(d.before or []), set(d.after or [])
-            add, remove = role_reps(ctx, client_id, after - before), role_reps(ctx, client_id, before - after)
+            add, remove = (
+                ctx.lookup.role_reps(client_id, after - before),
+                ctx.lookup.role_reps(client_id, before - after),
+            )
             if add:
                 ctx.api.post(url, add)
             if remove:

@@ -119,7 +119,7 @@ class OrganizationKind(Kind):
 
     # -- live --------------------------------------------------------------------------------------
     def read(self, ctx: Context) -> dict[str, Obj]:
-        realm_rep = ctx.live.index.get("realm") or {}
+        realm_rep = ctx.live.ids.realm or {}
         if not realm_rep.get("organizationsEnabled"):
             return {}
         live = self._list(ctx) or {}

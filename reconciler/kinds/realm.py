@@ -63,14 +63,14 @@ class RealmKind(Kind):
         return {realm.name: settings}
 
     def read(self, ctx: Context) -> dict[str, Obj]:
-        rep = ctx.live.index.get("realm")
+        rep = ctx.live.ids.realm
         if rep is None:
             return {}
         return {ctx.realm: dict(rep)}
 
     def read_one(self, ctx: Context, key: str) -> Obj | None:
         rep: dict[str, Any] = ctx.api.get(f"/{seg(ctx.realm)}")
-        ctx.live.index["realm"] = rep
+        ctx.live.ids.realm = rep
         return rep
 
     def compare(self, key: str, desired: Obj, live: Obj, ctx: Context) -> list[FieldDiff]:
@@ -94,7 +94,7 @@ class RealmKind(Kind):
         ctx.api.post("", body)
         rep = ctx.api.get(f"/{seg(key)}")
         ctx.live.exists = True
-        ctx.live.index["realm"] = rep
+        ctx.live.ids.realm = rep
         ctx.live.of(self.name)[key] = rep
 
     def update(self, ctx: Context, key: str, desired: Obj, live: Obj, diffs: list[FieldDiff]) -> None:

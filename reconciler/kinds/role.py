@@ -34,19 +34,8 @@ from reconciler.export import defaults
 from reconciler.export.values import named_with_attributes, role_map
 from reconciler.keycloak.client import seg
 from reconciler.kinds.base import Access, Context, Kind, LiveRealm, Obj, Section
+from reconciler.kinds.lookup import RoleRef, role_key
 from reconciler.lease import LEASE_ROLE
-
-RoleRef = tuple[str | None, str]  # (clientId or None for a realm role, role name)
-
-
-# Shared with later kinds through ``ctx.live.index``.
-ROLE_IDS = "role_ids"  # role key -> role id
-ROLE_REFS = "role_refs"  # role key -> (clientId | None, name), for keys read from Keycloak
-CLIENT_IDS = "client_ids"  # clientId -> client uuid (filled by the client kind; we fall back)
-
-
-def role_key(client_id: str | None, name: str) -> str:
-    return name if client_id is None else f"{client_id}/{name}"
 
 
 def is_builtin_client(client_id: str, realm: str) -> bool:
@@ -90,57 +79,6 @@ def mapping_diffs(
     for client_id, names in (want_client or {}).items():
         diffs += set_diff(f"{prefix_client}.{client_id}", names, (have_client or {}).get(client_id))
     return diffs
-
-
-def client_uuid(ctx: Context, client_id: str) -> str | None:
-    """The internal id of a client, from the client kind's index or one lookup by clientId."""
-    ids: dict[str, str] = ctx.live.index.setdefault(CLIENT_IDS, {})
-    if client_id in ids:
-        return ids[client_id]
-    rows = ctx.api.get(f"/{seg(ctx.realm)}/clients", {"clientId": client_id}) or []
-    for row in rows:
-        if row.get("clientId") == client_id:
-            ids[client_id] = str(row["id"])
-            return ids[client_id]
-    return None
-
-
-def require_client_uuid(ctx: Context, client_id: str) -> str:
-    uuid = client_uuid(ctx, client_id)
-    if uuid is None:
-        raise NotFound(
-            404,
-            "GET",
-            f"/{ctx.realm}/clients?clientId={client_id}",
-            f"client {client_id!r} does not exist in realm {ctx.realm!r}",
-        )
-    return uuid
-
-
-def role_container(ctx: Context, client_id: str | None) -> str:
-    if client_id is None:
-        return f"/{seg(ctx.realm)}/roles"
-    return f"/{seg(ctx.realm)}/clients/{require_client_uuid(ctx, client_id)}/roles"
-
-
-def resolve_role_id(ctx: Context, client_id: str | None, name: str) -> str:
-    """The id of a realm or client role, from the index the role kind filled, or one GET."""
-    ids: dict[str, str] = ctx.live.index.setdefault(ROLE_IDS, {})
-    key = role_key(client_id, name)
-    if key not in ids:
-        path = f"{role_container(ctx, client_id)}/{seg(name)}"
-        try:
-            rep = ctx.api.get(path)
-        except NotFound:
-            what = f"client role {name!r} of client {client_id!r}" if client_id else f"realm role {name!r}"
-            raise NotFound(404, "GET", path, f"{what} does not exist in realm {ctx.realm!r}") from None
-        ids[key] = str(rep["id"])
-    return ids[key]
-
-
-def role_reps(ctx: Context, client_id: str | None, names: Iterable[str]) -> list[dict[str, str]]:
-    """Request bodies for role-mapping and composite endpoints: ``[{id, name}]`` (both needed)."""
-    return [{"id": resolve_role_id(ctx, client_id, n), "name": n} for n in sorted(set(names))]
 
 
 def composite_targets(spec: Mapping[str, Any]) -> list[str]:
@@ -231,7 +169,7 @@ class RoleKind(Kind):
     def read(self, ctx: Context) -> dict[str, Obj]:
         realm = seg(ctx.realm)
         params = {"briefRepresentation": "false"}
-        client_ids = self._all_client_ids(ctx)
+        client_ids = ctx.lookup.client_uuids()
         listings: list[tuple[str | None, list[Obj]]] = [(None, ctx.api.get_paged(f"/{realm}/roles", params))]
         clients = sorted(client_ids.items())
         listings += zip(
@@ -241,15 +179,12 @@ class RoleKind(Kind):
         )
 
         declared_keys = set(declared_refs(ctx.desired))
-        ids: dict[str, str] = ctx.live.index.setdefault(ROLE_IDS, {})
-        refs: dict[str, RoleRef] = ctx.live.index.setdefault(ROLE_REFS, {})
         objects: dict[str, Obj] = {}
         need_composites: list[tuple[str, str]] = []  # (key, role id)
         for client_id, reps in listings:
             for rep in reps:
                 key = role_key(client_id, rep["name"])
-                ids[key] = rep["id"]
-                refs[key] = (client_id, rep["name"])
+                ctx.live.ids.record_role(key, rep["id"], (client_id, rep["name"]))
                 objects[key] = self._live_object(rep)
                 if rep.get("composite") and (
                     ctx.read_all or key in declared_keys or not self.is_builtin(key, rep, ctx.realm)
@@ -262,14 +197,13 @@ class RoleKind(Kind):
 
     def read_one(self, ctx: Context, key: str) -> Obj | None:
         client_id, name = self._ref(ctx, key)
-        if client_id is not None and client_uuid(ctx, client_id) is None:
+        if client_id is not None and ctx.lookup.client_uuid(client_id) is None:
             return None
         try:
-            rep: Obj = ctx.api.get(f"{role_container(ctx, client_id)}/{seg(name)}")
+            rep: Obj = ctx.api.get(f"{ctx.lookup.role_container(client_id)}/{seg(name)}")
         except NotFound:
             return None
-        ctx.live.index.setdefault(ROLE_IDS, {})[key] = rep["id"]
-        ctx.live.index.setdefault(ROLE_REFS, {})[key] = (client_id, name)
+        ctx.live.ids.record_role(key, rep["id"], (client_id, name))
         obj = self._live_object(rep)
         if rep.get("composite"):
             obj["composites"] = self._read_composites(ctx, rep["id"])
@@ -304,7 +238,7 @@ class RoleKind(Kind):
     # -- writes ----------------------------------------------------------------------------------
     def create(self, ctx: Context, key: str, desired: Obj) -> None:
         client_id, name = self._ref(ctx, key)
-        container = role_container(ctx, client_id)
+        container = ctx.lookup.role_container(client_id)
         body: Obj = {"name": name}
         if desired.get("description") is not None:
             body["description"] = desired["description"]
@@ -313,12 +247,11 @@ class RoleKind(Kind):
         ctx.api.post(container, body)
         # The Location of a new role ends in its name, not its id.
         role_id = str(ctx.api.get(f"{container}/{seg(name)}")["id"])
-        ctx.live.index.setdefault(ROLE_IDS, {})[key] = role_id
-        ctx.live.index.setdefault(ROLE_REFS, {})[key] = (client_id, name)
+        ctx.live.ids.record_role(key, role_id, (client_id, name))
         want = desired.get("composites") or {}
-        add = role_reps(ctx, None, want.get("realm") or [])
+        add = ctx.lookup.role_reps(None, want.get("realm") or [])
         for target_client, names in (want.get("client") or {}).items():
-            add += role_reps(ctx, target_client, names or [])
+            add += ctx.lookup.role_reps(target_client, names or [])
         if add:
             ctx.api.post(f"/{seg(ctx.realm)}/roles-by-id/{role_id}/composites", add)
 
@@ -345,8 +278,8 @@ class RoleKind(Kind):
             else:
                 continue
             before, after = set(d.before or []), set(d.after or [])
-            add += role_reps(ctx, target, after - before)
-            remove += role_reps(ctx, target, before - after)
+            add += ctx.lookup.role_reps(target, after - before)
+            remove += ctx.lookup.role_reps(target, before - after)
         if add:
             ctx.api.post(f"{by_id}/composites", add)
         if remove:
@@ -355,7 +288,7 @@ class RoleKind(Kind):
     def delete(self, ctx: Context, key: str, live: Obj) -> None:
         with contextlib.suppress(NotFound):  # already gone (its client was deleted)
             ctx.api.delete(f"/{seg(ctx.realm)}/roles-by-id/{live['id']}")
-        ctx.live.index.get(ROLE_IDS, {}).pop(key, None)
+        ctx.live.ids.role_ids.pop(key, None)
 
     # -- helpers ---------------------------------------------------------------------------------
     @staticmethod
@@ -371,23 +304,13 @@ class RoleKind(Kind):
         declared = declared_refs(ctx.desired).get(key)
         if declared is not None:
             return declared[0]
-        known: RoleRef | None = ctx.live.index.get(ROLE_REFS, {}).get(key)
+        known = ctx.live.ids.role_refs.get(key)
         return known if known is not None else (None, key)
-
-    @staticmethod
-    def _all_client_ids(ctx: Context) -> dict[str, str]:
-        """clientId -> uuid of every client: the client kind's index, or one paged listing."""
-        ids: dict[str, str] | None = ctx.live.index.get(CLIENT_IDS)
-        if ids is None:
-            rows = ctx.api.get_paged(f"/{seg(ctx.realm)}/clients")
-            ids = {str(r["clientId"]): str(r["id"]) for r in rows}
-            ctx.live.index[CLIENT_IDS] = ids
-        return dict(ids)
 
     @staticmethod
     def _read_composites(ctx: Context, role_id: str) -> Obj:
         reps = ctx.api.get(f"/{seg(ctx.realm)}/roles-by-id/{role_id}/composites") or []
-        by_uuid = {uuid: cid for cid, uuid in (ctx.live.index.get(CLIENT_IDS) or {}).items()}
+        by_uuid = {uuid: cid for cid, uuid in ctx.live.ids.client_uuids.items()}
         realm_names: list[str] = []
         client_names: dict[str, list[str]] = {}
         for rep in reps:
@@ -396,7 +319,7 @@ class RoleKind(Kind):
                 continue
             uuid = rep["containerId"]
             if uuid not in by_uuid:
-                by_uuid[uuid] = str(ctx.api.get(f"/{seg(ctx.realm)}/clients/{uuid}")["clientId"])
+                by_uuid[uuid] = ctx.lookup.client_id_of(uuid)
             client_names.setdefault(by_uuid[uuid], []).append(rep["name"])
         return {
             "realm": sorted(realm_names),
@@ -405,7 +328,7 @@ class RoleKind(Kind):
 
     # -- export ----------------------------------------------------------------------------------
     def export(self, live: LiveRealm, *, include_users: bool) -> dict[str, Obj]:
-        refs: dict[str, RoleRef] = live.index.get(ROLE_REFS) or {}
+        refs = live.ids.role_refs
         realm_roles: list[dict[str, Any]] = []
         client_roles: dict[str, list[dict[str, Any]]] = {}
         for key, obj in sorted(live.of(self.name).items()):
@@ -451,7 +374,7 @@ class RoleKind(Kind):
 
 def live_default_role(live: LiveRealm) -> str:
     """The name of the role every user has; Keycloak lower-cases the realm name in it."""
-    name = ((live.index.get("realm") or {}).get("defaultRole") or {}).get("name")
+    name = ((live.ids.realm or {}).get("defaultRole") or {}).get("name")
     return str(name) if name else default_role(live.name)
 
 

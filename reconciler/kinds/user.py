@@ -33,7 +33,6 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any, ClassVar
 
-from reconciler.builtins import default_role
 from reconciler.compare import FieldDiff, Rules, diff_declared, str_list
 from reconciler.desired.representation import User
 from reconciler.desired.state import DesiredRealm
@@ -52,15 +51,13 @@ from reconciler.kinds.base import (
     Section,
     without_extensions,
 )
-from reconciler.kinds.role import CLIENT_IDS, client_uuid, live_default_role, role_reps
+from reconciler.kinds.role import live_default_role
 
 SA_CLIENT = "serviceAccountClientId"
 PROFILE_FIELDS = ("username", "email", "firstName", "lastName", "enabled", "emailVerified")
 REP_FIELDS = frozenset({*PROFILE_FIELDS, "attributes", "requiredActions"})
 UPDATE_PASSWORD = "UPDATE_PASSWORD"
 PAGE = 500
-# Private lookups this kind caches in ``LiveRealm.index`` (the shared keys stay owned by their kinds).
-CACHE = "_user_lookups"
 
 UNSTORED_HINT = (
     "attribute {names} was not stored: declare it in the realm's user profile or set "
@@ -78,34 +75,6 @@ def service_account_username(client_id: str) -> str:
 
 def _realm_path(ctx: Context) -> str:
     return f"/{seg(ctx.realm)}"
-
-
-def _cache(ctx: Context, name: str) -> dict[str, Any]:
-    lookups: dict[str, dict[str, Any]] = ctx.live.index.setdefault(CACHE, {})
-    return lookups.setdefault(name, {})
-
-
-def default_role_name(ctx: Context) -> str:
-    realm_rep = ctx.live.index.get("realm") or {}
-    name = (realm_rep.get("defaultRole") or {}).get("name")
-    return str(name) if name else default_role(ctx.realm)
-
-
-# -- id lookups: shared index first, one request when missing ----------------------------------------
-
-
-def group_id(ctx: Context, path: str) -> str:
-    shared = ctx.live.index.get("group_ids") or {}
-    if path in shared:
-        return str(shared[path])
-    cache = _cache(ctx, "group_ids")
-    if path not in cache:
-        segments = "/".join(seg(s) for s in path.strip("/").split("/"))
-        try:
-            cache[path] = ctx.api.get(f"{_realm_path(ctx)}/group-by-path/{segments}")["id"]
-        except NotFound:
-            raise KcrError(f"group {path!r} does not exist in realm {ctx.realm!r}") from None
-    return str(cache[path])
 
 
 # -- live representation ---------------------------------------------------------------------------
@@ -181,11 +150,11 @@ class UserKind(Kind):
             self._read_group_members(ctx, by_id)
         if ctx.read_all or any("realmRoles" in d for d in regular):
             wants_default = ctx.read_all or any(
-                default_role_name(ctx) in (d.get("realmRoles") or []) for d in regular
+                ctx.lookup.default_role() in (d.get("realmRoles") or []) for d in regular
             )
             self._read_realm_role_members(ctx, by_id, wants_default)
         if ctx.read_all:
-            client_ids = sorted(self._all_clients(ctx))
+            client_ids = sorted(ctx.lookup.clients())
         else:
             client_ids = sorted({cid for d in regular for cid in (d.get("clientRoles") or {})})
         if client_ids:
@@ -222,27 +191,14 @@ class UserKind(Kind):
         every client with ``serviceAccountsEnabled`` (keyed like a declared one)."""
         accounts = {key: d for key, d in self.declared(ctx.desired).items() if d.get(SA_CLIENT)}
         if ctx.read_all:
-            for cid, client in sorted(self._all_clients(ctx).items()):
+            for cid, client in sorted(ctx.lookup.clients().items()):
                 key = service_account_username(cid)
                 if client.get("serviceAccountsEnabled") and key not in accounts:
                     accounts[key] = {SA_CLIENT: cid, "username": key}
         return list(accounts.values())
 
-    def _all_clients(self, ctx: Context) -> dict[str, Obj]:
-        """clientId -> client of every client: the client kind's read, or one paged listing."""
-        clients: dict[str, Obj] | None = ctx.live.objects.get("client")
-        if clients is None:
-            cache = _cache(ctx, "all_clients")
-            if not cache:
-                reps = ctx.api.get_paged(f"{_realm_path(ctx)}/clients", page_size=PAGE)
-                cache.update({str(r["clientId"]): r for r in reps})
-                ids = ctx.live.index.setdefault(CLIENT_IDS, {})
-                ids.update({cid: str(r["id"]) for cid, r in cache.items()})
-            clients = cache
-        return clients
-
     def _read_service_account(self, ctx: Context, spec: Obj) -> Obj | None:
-        uuid = client_uuid(ctx, str(spec[SA_CLIENT]))
+        uuid = ctx.lookup.client_uuid(str(spec[SA_CLIENT]))
         if uuid is None:
             return None
         try:
@@ -262,34 +218,10 @@ class UserKind(Kind):
         )
         return sorted(g["path"] for g in groups)
 
-    def _all_group_paths(self, ctx: Context) -> dict[str, str]:
-        """path -> id of every group: the group kind's index, or the tree read level by level."""
-        shared = ctx.live.index.get("group_ids")
-        if shared is not None:
-            return dict(shared)
-        base = _realm_path(ctx)
-        paths: dict[str, str] = {}
-        level = ctx.api.get_paged(f"{base}/groups", {"briefRepresentation": "true"}, page_size=PAGE)
-        while level:
-            parents = []
-            for group in level:
-                paths[group["path"]] = group["id"]
-                if group.get("subGroupCount", 1):
-                    parents.append(group["id"])
-            pages = ctx.api.map(
-                lambda gid: ctx.api.get_paged(
-                    f"{base}/groups/{gid}/children", {"briefRepresentation": "true"}, page_size=PAGE
-                ),
-                parents,
-            )
-            level = [child for page in pages for child in page]
-        _cache(ctx, "group_ids").update(paths)
-        return paths
-
     def _read_group_members(self, ctx: Context, by_id: dict[str, Obj]) -> None:
         for obj in by_id.values():
             obj["groups"] = []
-        groups = list(self._all_group_paths(ctx).items())
+        groups = list(ctx.lookup.group_ids().items())
         members = ctx.api.map(
             lambda item: ctx.api.get_paged(
                 f"{_realm_path(ctx)}/groups/{item[1]}/members",
@@ -309,7 +241,7 @@ class UserKind(Kind):
         for obj in by_id.values():
             obj["realmRoles"] = []
         base = _realm_path(ctx)
-        default = default_role_name(ctx)
+        default = ctx.lookup.default_role()
         roles = [
             r["name"]
             for r in ctx.api.get_paged(f"{base}/roles", {"briefRepresentation": "true"}, page_size=PAGE)
@@ -334,7 +266,7 @@ class UserKind(Kind):
             obj["clientRoles"] = {}
         base = _realm_path(ctx)
         targets: list[tuple[str, str, str]] = []  # (clientId, uuid, role name)
-        clients = [(cid, client_uuid(ctx, cid)) for cid in client_ids]
+        clients = [(cid, ctx.lookup.client_uuid(cid)) for cid in client_ids]
         present = [(cid, uuid) for cid, uuid in clients if uuid]
         role_lists = ctx.api.map(lambda c: ctx.api.get(f"{base}/clients/{c[1]}/roles") or [], present)
         for (cid, uuid), roles in zip(present, role_lists, strict=True):
@@ -357,7 +289,7 @@ class UserKind(Kind):
 
     # -- comparison --------------------------------------------------------------------------------
     def compare(self, key: str, desired: Obj, live: Obj, ctx: Context) -> list[FieldDiff]:
-        default = default_role_name(ctx)
+        default = ctx.lookup.default_role()
         if "realmRoles" in desired and default not in (desired["realmRoles"] or []):
             live = {**live, "realmRoles": [r for r in live.get("realmRoles") or [] if r != default]}
         if has_temporary_password(desired) and UPDATE_PASSWORD not in (desired.get("requiredActions") or []):
@@ -431,34 +363,31 @@ class UserKind(Kind):
         if "groups" in desired:
             want, have = set(desired["groups"] or []), set(live.get("groups") or [])
             for path in sorted(want - have):
-                ctx.api.put(f"{base}/groups/{group_id(ctx, path)}")
+                ctx.api.put(f"{base}/groups/{ctx.lookup.group_id(path)}")
             for path in sorted(have - want):
-                ctx.api.delete(f"{base}/groups/{group_id(ctx, path)}")
+                ctx.api.delete(f"{base}/groups/{ctx.lookup.group_id(path)}")
         self._write_roles(ctx, user_id, desired, live)
 
     def _write_roles(self, ctx: Context, user_id: str, desired: Obj, live: Obj) -> None:
         """Add and remove role mappings with explicit lists (a DELETE without a body removes all)."""
         base = f"{_realm_path(ctx)}/users/{user_id}/role-mappings"
         if "realmRoles" in desired:
-            default = default_role_name(ctx)
+            default = ctx.lookup.default_role()
             want = set(desired["realmRoles"] or [])
             have = set(live.get("realmRoles") or [])
             if default not in want:
                 have.discard(default)
-            _send(ctx, "POST", f"{base}/realm", role_reps(ctx, None, want - have))
-            _send(ctx, "DELETE", f"{base}/realm", role_reps(ctx, None, have - want))
+            _send(ctx, "POST", f"{base}/realm", ctx.lookup.role_reps(None, want - have))
+            _send(ctx, "DELETE", f"{base}/realm", ctx.lookup.role_reps(None, have - want))
         live_clients = live.get("clientRoles") or {}
         for cid, names in (desired.get("clientRoles") or {}).items():
             want = set(str_list(names or []))
             have = set(live_clients.get(cid) or [])
             if want == have:
                 continue
-            uuid = client_uuid(ctx, cid)
-            if uuid is None:
-                raise KcrError(f"client {cid!r} does not exist in realm {ctx.realm!r}")
-            path = f"{base}/clients/{uuid}"
-            _send(ctx, "POST", path, role_reps(ctx, cid, want - have))
-            _send(ctx, "DELETE", path, role_reps(ctx, cid, have - want))
+            path = f"{base}/clients/{ctx.lookup.require_client_uuid(cid)}"
+            _send(ctx, "POST", path, ctx.lookup.role_reps(cid, want - have))
+            _send(ctx, "DELETE", path, ctx.lookup.role_reps(cid, have - want))
 
     def delete(self, ctx: Context, key: str, live: Obj) -> None:
         if live.get(SA_CLIENT):

@@ -207,8 +207,8 @@ def test_read_sees_the_whole_tree_with_attributes_and_mappings(
         "realm": [],
         "client": {"orders-api": ["read"]},
     }
-    assert set(live.index["role_ids"]) >= {"admin", "orders-api/read", "realm-management/view-users"}
-    assert live.index["group_ids"]["/acme/managers/leads"] == leads["id"]
+    assert set(live.ids.role_ids) >= {"admin", "orders-api/read", "realm-management/view-users"}
+    assert live.ids.group_ids["/acme/managers/leads"] == leads["id"]
 
 
 def test_group_children_are_paged_explicitly(admin_api: AdminClient, empty_realm: str) -> None:
@@ -454,8 +454,7 @@ def test_declared_absent_and_pruned_objects_are_deleted(admin_api: AdminClient, 
     apply_plan(admin_api, plan, desired, lives)
     assert plan_for(admin_api, desired).changes == []
     assert {
-        g["name"]
-        for g in admin_api.get(f"{r}/groups/{lives[empty_realm].index['group_ids']['/acme']}/children")
+        g["name"] for g in admin_api.get(f"{r}/groups/{lives[empty_realm].ids.group_ids['/acme']}/children")
     } == set()
 
 
@@ -470,7 +469,7 @@ def test_deleting_a_child_after_its_parent_is_not_an_error(admin_api: AdminClien
     kind.delete(ctx, "/acme/managers/leads", groups["/acme/managers/leads"])
     assert kind.read_one(ctx, "/acme/managers/leads") is None
     assert kind.read_one(ctx, "/acme") is None
-    assert "/acme/managers" not in live.index["group_ids"]
+    assert "/acme/managers" not in live.ids.group_ids
 
 
 def test_read_one_matches_read(admin_api: AdminClient, empty_realm: str) -> None:

@@ -446,7 +446,7 @@ def test_reading_200_users_costs_requests_per_group_and_role_not_per_user(
     }
     desired = DesiredRealm(name=fresh_realm, spec=spec)
     live = LiveRealm(name=fresh_realm, exists=True)
-    live.index["realm"] = admin_api.get(base)
+    live.ids.realm = admin_api.get(base)
     before = admin_api.request_count
     objects = UserKind().read(Context(api=admin_api, realm=fresh_realm, desired=desired, live=live))
     used = admin_api.request_count - before

@@ -14,7 +14,6 @@ from reconciler.export.yaml_text import Hint, dump_document, dump_stream, ordere
 from reconciler.kinds.base import LiveRealm
 from reconciler.kinds.client import export_client as client
 from reconciler.kinds.realm import export_settings as realm_settings
-from reconciler.kinds.role import ROLE_REFS
 
 REALM_LISTS = {
     "defaultDefaultClientScopes": sorted(defaults.DEFAULT_DEFAULT_CLIENT_SCOPES),
@@ -233,8 +232,8 @@ def test_realm_settings_keep_only_what_differs_from_a_new_realm() -> None:
 
 def sample_realm() -> LiveRealm:
     live = LiveRealm(name="r", exists=True)
-    live.index["realm"] = {"defaultRole": {"name": "default-roles-r"}}
-    live.index[ROLE_REFS] = {
+    live.ids.realm = {"defaultRole": {"name": "default-roles-r"}}
+    live.ids.role_refs = {
         "admin": (None, "admin"),
         "orders-api/read": ("orders-api", "read"),
         "default-roles-r": (None, "default-roles-r"),

@@ -10,12 +10,11 @@ import pytest
 from reconciler.compare import SENSITIVE
 from reconciler.desired.state import DesiredRealm
 from reconciler.engine import diff_realm
-from reconciler.errors import DesiredStateError
+from reconciler.errors import DesiredStateError, MissingReference
 from reconciler.keycloak.client import AdminClient
 from reconciler.kinds.base import Context, LiveRealm, Obj
 from reconciler.kinds.client import ClientKind
 from reconciler.kinds.client_scope import (
-    SCOPE_IDS,
     ClientScopeKind,
     DefaultClientScopesKind,
     mapper_body,
@@ -217,7 +216,8 @@ def _links(
     live_optional: set[str],
 ) -> list[tuple[str, str]]:
     api = RecordingApi()
-    live = LiveRealm(name="r", exists=True, index={SCOPE_IDS: {n: f"id-{n}" for n in "abcde"}})
+    live = LiveRealm(name="r", exists=True)
+    live.ids.scope_ids = {n: f"id-{n}" for n in "abcde"}
     reconcile_links(
         ctx(api, live=live),
         "x",
@@ -242,8 +242,8 @@ def test_undeclared_list_is_left_alone_and_nothing_to_do_is_no_request() -> None
     assert _links(["a"], ["b"], {"a", "d"}, {"b", "e"}) == [("DELETE", "D/id-d"), ("DELETE", "O/id-e")]
 
 
-def test_unknown_or_doubly_listed_scopes_are_desired_state_errors() -> None:
-    with pytest.raises(DesiredStateError, match="'zzz' does not exist"):
+def test_unknown_scopes_are_missing_references_and_doubly_listed_ones_desired_state_errors() -> None:
+    with pytest.raises(MissingReference, match="'zzz' does not exist"):
         _links(["zzz"], None, set(), set())
     with pytest.raises(DesiredStateError, match="both default and optional"):
         _links(["a"], ["a"], set(), set())

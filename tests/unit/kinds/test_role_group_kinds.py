@@ -11,11 +11,11 @@ from reconciler.errors import DesiredStateError
 from reconciler.keycloak.client import AdminClient
 from reconciler.kinds.base import Context, LiveRealm
 from reconciler.kinds.group import GroupKind, flatten, parent_path
+from reconciler.kinds.lookup import role_key
 from reconciler.kinds.role import (
     RoleKind,
     dependency_order,
     merge_list_attributes,
-    role_key,
 )
 
 ROLES = RoleKind()

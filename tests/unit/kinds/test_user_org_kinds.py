@@ -66,7 +66,7 @@ def test_default_role_is_implicit_unless_declared() -> None:
 
 def test_default_role_name_comes_from_the_realm_when_read() -> None:
     c = ctx("acme")
-    c.live.index["realm"] = {"defaultRole": {"name": "custom-default"}}
+    c.live.ids.realm = {"defaultRole": {"name": "custom-default"}}
     assert USERS.compare("a", {"realmRoles": []}, {"realmRoles": ["custom-default"]}, c) == []
 
 
@@ -188,5 +188,5 @@ def test_membership_bookkeeping_never_shown() -> None:
 
 def test_organizations_disabled_read_as_empty() -> None:
     c = ctx()
-    c.live.index["realm"] = {"organizationsEnabled": False}
+    c.live.ids.realm = {"organizationsEnabled": False}
     assert ORGS.read(c) == {}  # no request: the (absent) client would fail if one were made
