@@ -6,6 +6,8 @@ The public API, in the order data flows::
     with AdminClient(ConnectionSettings.from_env()) as api:
         plan, lives = make_plan(api, state)          # GET only
         apply_plan(api, plan, state, lives)          # writes, checked one by one
+        # or, as `kcr apply` does: plan, guard, approve, apply, report
+        outcome = apply_desired(api, state, approve=lambda plan: True)
 
 Names are imported on first use, so ``import reconciler`` stays cheap for the CLI and pytest plugin.
 """
@@ -21,6 +23,7 @@ _EXPORTS = {
     "AdminClient": "reconciler.keycloak.client",
     "ConnectionSettings": "reconciler.keycloak.settings",
     "Plan": "reconciler.plan",
+    "apply_desired": "reconciler.workflow",
     "apply_plan": "reconciler.apply",
     "load": "reconciler.desired",
     "make_plan": "reconciler.engine",
@@ -39,6 +42,7 @@ __all__ = [
     "ConnectionSettings",
     "Plan",
     "__version__",
+    "apply_desired",
     "apply_plan",
     "load",
     "make_plan",

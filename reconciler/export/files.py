@@ -12,22 +12,17 @@ from reconciler.desired.state import DesiredRealm
 from reconciler.errors import KcrError
 from reconciler.export.yaml_text import Hint, dump_document, dump_stream
 from reconciler.keycloak.client import AdminClient
-from reconciler.kinds import REGISTRY, Kind
+from reconciler.kinds import REGISTRY
 from reconciler.kinds.base import LiveRealm
 from reconciler.live import read_live
 
 ALWAYS = "realm.yaml"  # written even when empty: it names the realm
 
 
-def file_order(kinds: list[Kind] | None = None) -> tuple[str, ...]:
-    """Every export file, in phase order of the kinds that write them."""
-    order: dict[str, None] = {}
-    for kind in sorted(kinds if kinds is not None else REGISTRY, key=lambda k: k.phase):
-        order.update(dict.fromkeys(kind.export_files))
-    return tuple(order)
-
-
-FILE_ORDER = file_order()
+# Every export file, in the phase order of the kinds that write them.
+FILE_ORDER: tuple[str, ...] = tuple(
+    dict.fromkeys(name for kind in sorted(REGISTRY, key=lambda k: k.phase) for name in kind.export_files)
+)
 
 
 @dataclass(frozen=True)
