@@ -46,11 +46,15 @@ LINK_FIELDS = (DEFAULT_SCOPES, OPTIONAL_SCOPES)
 # Keycloak links this scope itself while the service account is enabled.
 SERVICE_ACCOUNT_SCOPE = "service_account"
 NOISE = ("access",)  # read-only parts of a GET that are never compared nor sent back
+# Booleans a GET leaves out when false (the only one on 26.7: tests/integration/test_realm_file_defects.py).
+OMITTED_WHEN_FALSE = ("authorizationServicesEnabled",)
 
 
 def _live_client(rep: Mapping[str, Any]) -> Obj:
     obj: Obj = {k: v for k, v in rep.items() if k not in NOISE}
     obj["protocolMappers"] = [live_mapper(m) for m in rep.get("protocolMappers") or []]
+    for flag in OMITTED_WHEN_FALSE:
+        obj.setdefault(flag, False)
     obj.setdefault(DEFAULT_SCOPES, [])
     obj.setdefault(OPTIONAL_SCOPES, [])
     return obj
