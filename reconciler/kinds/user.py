@@ -65,6 +65,12 @@ UNSTORED_HINT = (
 )
 
 
+def stored_attributes(attributes: Any) -> dict[str, list[str]]:
+    """Declared attributes as Keycloak stores a user's: empty values dropped (an attribute holding only
+    "" reads back as absent, whatever the user profile allows)."""
+    return {k: [v for v in str_list(vs) if v != ""] for k, vs in (attributes or {}).items()}
+
+
 def has_temporary_password(desired: Obj) -> bool:
     return any(isinstance(c, dict) and c.get("temporary") for c in desired.get("credentials") or [])
 
@@ -298,6 +304,8 @@ class UserKind(Kind):
                 **live,
                 "requiredActions": [a for a in live.get("requiredActions") or [] if a != UPDATE_PASSWORD],
             }
+        if "attributes" in desired:
+            desired = {**desired, "attributes": stored_attributes(desired["attributes"])}
         return diff_declared(desired, live, self.rules)
 
     def update_reason(self, key: str, diffs: list[FieldDiff], live: Obj) -> str:
