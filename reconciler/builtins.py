@@ -86,4 +86,5 @@ def default_role(realm: str) -> str:
 
 
 def builtin_realm_roles(realm: str) -> frozenset[str]:
-    return BUILTIN_REALM_ROLES | {default_role(realm)}
+    master = MASTER_BUILTIN_REALM_ROLES if realm == "master" else frozenset()
+    return BUILTIN_REALM_ROLES | master | {default_role(realm)}

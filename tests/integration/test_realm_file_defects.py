@@ -8,8 +8,9 @@ from typing import Any
 
 import pytest
 
+from reconciler.builtins import MASTER_BUILTIN_REALM_ROLES
 from reconciler.keycloak.client import AdminClient, seg
-from tests.integration.conftest import Doc, Kcr, find_one
+from tests.integration.conftest import Doc, Kcr, allow_unmanaged_attributes, find_one
 
 pytestmark = pytest.mark.integration
 
@@ -56,3 +57,37 @@ def test_authorization_services_disabled_converges(kcr: Kcr, fresh_realm: str) -
         )
     )
     kcr.apply_converged()
+
+
+# -- item 13: empty user attribute values --------------------------------------------------------------
+def test_keycloak_drops_empty_user_attribute_values(admin_api: AdminClient, empty_realm: str) -> None:
+    allow_unmanaged_attributes(admin_api, empty_realm, "ENABLED")
+    user_id = admin_api.create(
+        f"/{seg(empty_realm)}/users", {"username": "user1", "attributes": {"a": [""], "b": ["x", ""]}}
+    )
+    assert admin_api.get(f"/{seg(empty_realm)}/users/{user_id}")["attributes"] == {"b": ["x"]}
+
+
+def test_empty_user_attribute_values_converge(kcr: Kcr, admin_api: AdminClient, empty_realm: str) -> None:
+    allow_unmanaged_attributes(admin_api, empty_realm, "ENABLED")
+    kcr.write(
+        realm_doc(
+            empty_realm, users=[{"username": "user1", "attributes": {"a": [""], "b": ["x", ""], "c": ""}}]
+        )
+    )
+    kcr.apply_converged()
+
+
+# -- item 14: the master realm's own roles ------------------------------------------------------------
+def test_master_realm_documents_may_name_masters_builtin_roles(admin_api: AdminClient, kcr: Kcr) -> None:
+    live = {r["name"] for r in admin_api.get("/master/roles")}
+    assert MASTER_BUILTIN_REALM_ROLES <= live
+    kcr.write(
+        {
+            "realm": "master",
+            "groups": [{"name": "platform-admins", "realmRoles": sorted(MASTER_BUILTIN_REALM_ROLES)}],
+            "roles": {"realm": [{"name": "ops", "composite": True, "composites": {"realm": ["admin"]}}]},
+        }
+    )
+    validated = kcr.run("validate", kcr.path)
+    assert validated.exit_code == 0, validated.output
