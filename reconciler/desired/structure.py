@@ -216,6 +216,9 @@ def check_document(doc: Document) -> Checked:
         return Checked(None, cleaner.problems, cleaner.warnings)
     spec = model.model_dump(exclude_unset=True)
     _drop_hashed_credentials(spec, doc, cleaner.warnings)
+    problems = _check_client_secrets(spec, doc, cleaner.warnings)
+    if problems:
+        return Checked(None, problems, cleaner.warnings)
     return Checked(spec, [], cleaner.warnings)
 
 
@@ -255,3 +258,42 @@ def _drop_hashed_credentials(
                 user["credentials"] = kept
             else:
                 del user["credentials"]
+
+
+MASKED_SECRET = "**********"  # what exports and GET write in place of a client secret
+
+
+def _check_client_secrets(
+    spec: dict[str, Any], doc: Document, warnings: list[tuple[str, Problem]]
+) -> list[Problem]:
+    """An export's masked secret is not a secret: dropped (storing it would make "**********" the
+    secret). A public client has no secret: Keycloak drops one, so declaring it never converges."""
+    problems: list[Problem] = []
+    for i, client in enumerate(spec.get("clients") or []):
+        if "secret" not in client:
+            continue
+        path: DocPath = ("clients", i, "secret")
+        if client["secret"] == MASKED_SECRET:
+            del client["secret"]
+            warnings.append(
+                (
+                    "clients[].secret",
+                    Problem(
+                        "the masked secret of an export ('**********') is not the secret: ignored",
+                        doc.location(path, key=True),
+                        dotted(path),
+                        "declare it as secret: ${env:NAME} to manage it; left out, Keycloak keeps the "
+                        "client's secret (or makes one for a new client)",
+                    ),
+                )
+            )
+        elif client.get("publicClient") is True and client["secret"] is not None:
+            problems.append(
+                Problem(
+                    "a public client has no secret (Keycloak drops it, so it would never match)",
+                    doc.location(path, key=True),
+                    dotted(path),
+                    "remove secret, or set publicClient: false",
+                )
+            )
+    return problems

@@ -14,6 +14,8 @@ from tests.integration.conftest import Doc, Kcr, allow_unmanaged_attributes, fin
 
 pytestmark = pytest.mark.integration
 
+MASK = "**********"
+
 CLIENT_BOOLEANS = (
     "surrogateAuthRequired",
     "enabled",
@@ -81,7 +83,7 @@ def test_empty_user_attribute_values_converge(kcr: Kcr, admin_api: AdminClient, 
 # -- item 14: the master realm's own roles ------------------------------------------------------------
 def test_master_realm_documents_may_name_masters_builtin_roles(admin_api: AdminClient, kcr: Kcr) -> None:
     live = {r["name"] for r in admin_api.get("/master/roles")}
-    assert MASTER_BUILTIN_REALM_ROLES <= live
+    assert live >= MASTER_BUILTIN_REALM_ROLES
     kcr.write(
         {
             "realm": "master",
@@ -91,3 +93,34 @@ def test_master_realm_documents_may_name_masters_builtin_roles(admin_api: AdminC
     )
     validated = kcr.run("validate", kcr.path)
     assert validated.exit_code == 0, validated.output
+
+
+# -- item 11: secrets of public clients and masked secrets ---------------------------------------------
+def test_keycloak_drops_a_public_clients_secret_and_stores_a_masked_one_literally(
+    admin_api: AdminClient, empty_realm: str
+) -> None:
+    realm = f"/{seg(empty_realm)}"
+    public = admin_api.create(f"{realm}/clients", {"clientId": "pub", "publicClient": True, "secret": "x-1"})
+    assert admin_api.get(f"{realm}/clients/{public}").get("secret") is None
+    masked = admin_api.create(f"{realm}/clients", {"clientId": "conf", "publicClient": False, "secret": MASK})
+    assert admin_api.get(f"{realm}/clients/{masked}/client-secret")["value"] == MASK
+
+
+def test_an_exported_client_with_a_masked_secret_converges_without_storing_the_mask(
+    kcr: Kcr, admin_api: AdminClient, fresh_realm: str
+) -> None:
+    kcr.write(
+        realm_doc(
+            fresh_realm,
+            clients=[
+                {"clientId": "conf", "publicClient": False, "secret": MASK},
+                {"clientId": "pub", "publicClient": True, "secret": MASK},
+            ],
+        )
+    )
+    kcr.apply_converged()
+    conf = find_one(admin_api, fresh_realm, "clients", clientId="conf")
+    assert conf is not None
+    secret = admin_api.get(f"/{seg(fresh_realm)}/clients/{conf['id']}/client-secret")["value"]
+    assert secret
+    assert secret != MASK

@@ -257,3 +257,16 @@ clients:
     )
     clients = load([str(tmp_path)], env={}).realms["acme"].spec["clients"]
     assert clients[1] == {"clientId": "b", "publicClient": True, "redirectUris": ["/cb"]}
+
+
+def test_an_exports_masked_secret_is_dropped_with_a_warning(tmp_path: Path) -> None:
+    write(
+        tmp_path,
+        "realm.yaml",
+        'realm: acme\nclients:\n  - clientId: api\n    publicClient: false\n    secret: "**********"\n'
+        '  - clientId: web\n    publicClient: true\n    secret: "**********"\n',
+    )
+    state = load([str(tmp_path)], env={})
+    assert [c.get("secret") for c in state.realms["acme"].spec["clients"]] == [None, None]
+    assert [w.path for w in state.warnings] == ["clients[0].secret"]
+    assert "**********" in state.warnings[0].message  # the mask itself, never a secret
