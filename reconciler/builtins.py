@@ -75,6 +75,34 @@ BUILTIN_CLIENT_SCOPES = frozenset(
 )
 
 
+# Keycloak refuses every write to this client and its roles (HTTP 403, even for the master admin).
+REALM_MANAGEMENT = "realm-management"
+# The client as Keycloak creates it (and as an export writes it): declaring these values is no change.
+REALM_MANAGEMENT_AS_CREATED: dict[str, object] = {
+    "clientId": REALM_MANAGEMENT,
+    "name": "${client_realm-management}",
+    "surrogateAuthRequired": False,
+    "enabled": True,
+    "alwaysDisplayInConsole": False,
+    "clientAuthenticatorType": "client-secret",
+    "redirectUris": [],
+    "webOrigins": [],
+    "bearerOnly": True,
+    "consentRequired": False,
+    "standardFlowEnabled": True,
+    "implicitFlowEnabled": False,
+    "directAccessGrantsEnabled": False,
+    "serviceAccountsEnabled": False,
+    "publicClient": False,
+    "frontchannelLogout": False,
+    "protocol": "openid-connect",
+    "attributes": {"realm_client": "true"},
+    "fullScopeAllowed": False,
+    "nodeReRegistrationTimeout": 0,
+    "defaultClientScopes": ["web-origins", "acr", "profile", "roles", "basic", "email"],
+    "optionalClientScopes": ["address", "phone", "organization", "offline_access", "microprofile-jwt"],
+}
+
 BUILTIN_REALM_ROLES = frozenset({"offline_access", "uma_authorization"})
 # The master realm also has these, and one "<realm>-realm" client per realm.
 MASTER_BUILTIN_REALM_ROLES = frozenset({"admin", "create-realm"})

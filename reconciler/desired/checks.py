@@ -16,8 +16,11 @@ from reconciler.builtins import (
     BUILTIN_CLIENT_ROLES,
     BUILTIN_CLIENT_SCOPES,
     BUILTIN_CLIENTS,
+    REALM_MANAGEMENT,
+    REALM_MANAGEMENT_AS_CREATED,
     builtin_realm_roles,
 )
+from reconciler.compare import Rules, diff_declared
 from reconciler.desired.merge import MergedRealm, Origin, at, path_of, shown
 from reconciler.errors import Problem
 
@@ -27,6 +30,13 @@ _DOMAIN = re.compile(
 _SCHEME = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*):(.*)", re.DOTALL)
 _BAD_URI_CHAR = re.compile(r"[\s<>\"{}|\\^`\x00-\x1f\x7f]|%(?![0-9A-Fa-f]{2})")
 ILLEGAL_SCHEMES = frozenset({"javascript", "data"})  # what Keycloak 26.7 refuses as redirect URI schemes
+_CLIENT_RULES = Rules(
+    sets=frozenset({"redirectUris", "webOrigins", "defaultClientScopes", "optionalClientScopes"}),
+    string_maps=frozenset({"attributes"}),
+)
+_REFUSED = (
+    f"Keycloak refuses every change to its {REALM_MANAGEMENT} client (HTTP 403, even for the master admin)"
+)
 
 
 def redirect_uri_problem(uri: str) -> tuple[str, str] | None:
@@ -405,6 +415,29 @@ class _Checker:
                 )
             )
 
+    # -- Keycloak's own realm-management client -------------------------------------------------
+    def check_realm_management(self) -> None:
+        """Declaring it as Keycloak made it is fine (exports do); any change would be a 403."""
+        for client, origin in self.items("clients"):
+            if client.get("clientId") != REALM_MANAGEMENT:
+                continue
+            if client.get("state") == "absent":
+                self.error(origin, ("state",), f"{_REFUSED}: it cannot be deleted", "remove state: absent")
+                continue
+            for diff in diff_declared(client, REALM_MANAGEMENT_AS_CREATED, _CLIENT_RULES):
+                sub = tuple(diff.path.split(".", 1)[0:1])
+                self.error(origin, sub, f"{_REFUSED}: {diff.path} cannot change", f"remove {diff.path}")
+        collection = f"roles.client.{REALM_MANAGEMENT}"
+        for role, origin in self.items(collection):
+            name = role.get("name")
+            if role.get("state") == "absent" or name not in BUILTIN_CLIENT_ROLES[REALM_MANAGEMENT]:
+                self.error(
+                    origin,
+                    ("name",),
+                    f"{_REFUSED}: its roles cannot be created or deleted",
+                    f"remove this role from {collection}",
+                )
+
     # -- composite cycles ----------------------------------------------------------------------
     def check_cycles(self) -> None:
         graph: dict[tuple[str, str], list[tuple[str, str]]] = {}
@@ -465,5 +498,6 @@ def check_realm(realm: MergedRealm) -> tuple[list[Problem], list[Problem]]:
     checker = _Checker(realm)
     checker.collect_all()
     checker.check_references()
+    checker.check_realm_management()
     checker.check_cycles()
     return checker.problems, checker.warnings

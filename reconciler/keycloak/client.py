@@ -151,6 +151,20 @@ def tls_verification(settings: ConnectionSettings) -> ssl.SSLContext | bool:
         raise SettingsError(f"{where} cannot be read: {exc}") from None
 
 
+def forbidden_message(keycloak_says: str, method: str, url: str) -> str:
+    """A 403 explained from what Keycloak said. Its answer is usually a bare "Forbidden", for a missing
+    role and for a write it refuses to everyone (its realm-management client) alike: then a write's
+    hint names both causes, instead of blaming a role the account may well have."""
+    if keycloak_says.strip().lower() not in ("", "forbidden"):
+        return keycloak_says  # Keycloak said why
+    if method in SAFE_METHODS:
+        return f"Forbidden; {permission_hint(method, url)}"
+    return (
+        f"Forbidden, and Keycloak gives no reason: either {permission_hint(method, url)}, or Keycloak "
+        "refuses this change to every account (as it does for its realm-management client)"
+    )
+
+
 class AdminClient:
     """A logged-in Admin API client. Paths are relative to ``{url}/admin/realms``."""
 
@@ -367,7 +381,7 @@ class AdminClient:
             if message.startswith(prefix):  # Keycloak's bare {"error": "HTTP 403 Forbidden"}
                 message = message[len(prefix) :].strip()
             if response.status_code == 403:
-                message = f"{message or 'forbidden'}; {permission_hint(method, url)}"
+                message = forbidden_message(message, method, url)
             elif response.status_code == TOO_MANY_REQUESTS:
                 wait = response.headers.get("Retry-After")
                 message = (

@@ -8,7 +8,8 @@ from typing import Any
 
 import pytest
 
-from reconciler.builtins import MASTER_BUILTIN_REALM_ROLES
+from reconciler.builtins import MASTER_BUILTIN_REALM_ROLES, REALM_MANAGEMENT, REALM_MANAGEMENT_AS_CREATED
+from reconciler.errors import Forbidden
 from reconciler.keycloak.client import AdminClient, seg
 from tests.integration.conftest import Doc, Kcr, allow_unmanaged_attributes, find_one
 
@@ -124,3 +125,48 @@ def test_an_exported_client_with_a_masked_secret_converges_without_storing_the_m
     secret = admin_api.get(f"/{seg(fresh_realm)}/clients/{conf['id']}/client-secret")["value"]
     assert secret
     assert secret != MASK
+
+
+# -- item 10: Keycloak's realm-management client -------------------------------------------------------
+def test_keycloak_refuses_any_change_to_realm_management_even_to_an_admin(
+    admin_api: AdminClient, empty_realm: str
+) -> None:
+    realm = f"/{seg(empty_realm)}"
+    account = find_one(admin_api, empty_realm, "clients", clientId="account")
+    assert account is not None
+    admin_api.put(f"{realm}/clients/{account['id']}", {**account, "description": "changed"})  # allowed
+    live = find_one(admin_api, empty_realm, "clients", clientId=REALM_MANAGEMENT)
+    assert live is not None
+    with pytest.raises(Forbidden) as refused:
+        admin_api.put(f"{realm}/clients/{live['id']}", live)  # even unchanged
+    assert "Keycloak gives no reason" in refused.value.message
+    assert "refuses this change to every account" in refused.value.message
+    with pytest.raises(Forbidden):
+        admin_api.post(f"{realm}/clients/{live['id']}/roles", {"name": "custom"})
+
+
+def test_realm_management_as_created_matches_keycloak(admin_api: AdminClient, empty_realm: str) -> None:
+    rep = admin_api.request(
+        "POST", f"/{seg(empty_realm)}/partial-export", params={"exportClients": "true"}
+    ).json()
+    exported = next(c for c in rep["clients"] if c["clientId"] == REALM_MANAGEMENT)
+    for key, value in REALM_MANAGEMENT_AS_CREATED.items():
+        if isinstance(value, list):
+            assert sorted(exported[key]) == sorted(value), key
+        else:
+            assert exported[key] == value, key
+
+
+def test_a_change_to_realm_management_is_refused_offline_and_an_unchanged_one_plans_nothing(
+    kcr: Kcr, empty_realm: str
+) -> None:
+    unchanged = {"clientId": REALM_MANAGEMENT, **REALM_MANAGEMENT_AS_CREATED}
+    kcr.write(realm_doc(empty_realm, clients=[{**unchanged, "description": "ours"}]))
+    refused = kcr.run("validate", kcr.path)
+    assert refused.exit_code == 1
+    assert "Keycloak refuses every change to its realm-management client" in refused.output
+    assert "description cannot change" in refused.output
+    kcr.write(realm_doc(empty_realm, clients=[unchanged]))
+    planned = kcr.plan()
+    assert planned.exit_code == 0, planned.output
+    assert "No changes." in planned.output
