@@ -74,6 +74,15 @@ BUILTIN_CLIENT_SCOPES = frozenset(
     }
 )
 
+# The SAML ones among them; the others are openid-connect. Keycloak silently ignores a link between a
+# client and a scope of another protocol.
+SAML_BUILTIN_CLIENT_SCOPES = frozenset({"role_list", "saml_organization", "AuthnContextClassRef"})
+OIDC = "openid-connect"
+
+
+def builtin_scope_protocol(name: str) -> str:
+    return "saml" if name in SAML_BUILTIN_CLIENT_SCOPES else OIDC
+
 
 # Keycloak refuses every write to this client and its roles (HTTP 403, even for the master admin).
 REALM_MANAGEMENT = "realm-management"

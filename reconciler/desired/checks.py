@@ -16,9 +16,11 @@ from reconciler.builtins import (
     BUILTIN_CLIENT_ROLES,
     BUILTIN_CLIENT_SCOPES,
     BUILTIN_CLIENTS,
+    OIDC,
     REALM_MANAGEMENT,
     REALM_MANAGEMENT_AS_CREATED,
     builtin_realm_roles,
+    builtin_scope_protocol,
 )
 from reconciler.compare import Rules, diff_declared
 from reconciler.desired.merge import MergedRealm, Origin, at, path_of, shown
@@ -357,9 +359,11 @@ class _Checker:
                         f"client {sa_client!r} has serviceAccountsEnabled: false",
                         "set serviceAccountsEnabled: true on the client",
                     )
+        protocols = {s.get("name"): s.get("protocol") or OIDC for s in self.spec.get("clientScopes") or []}
         for client, origin in self.items("clients"):
             for key in ("defaultClientScopes", "optionalClientScopes"):
                 self.check_scopes(origin, key, client.get(key))
+                self.check_scope_protocols(origin, key, client, protocols)
             for i, uri in enumerate(client.get("redirectUris") or []):
                 self.check_redirect_uri(origin, i, uri)
         for key in ("defaultDefaultClientScopes", "defaultOptionalClientScopes"):
@@ -394,6 +398,25 @@ class _Checker:
     def check_scopes(self, origin: Origin, key: str, names: Any) -> None:
         for i, name in enumerate(names or []):
             self.check_scope(origin, (key, i), name)
+
+    def check_scope_protocols(
+        self, origin: Origin, key: str, client: dict[str, Any], protocols: dict[str, str]
+    ) -> None:
+        """Keycloak silently ignores a link to a scope of another protocol (a SAML role_list on an
+        OpenID Connect client): the plan would show it forever."""
+        protocol = client.get("protocol") or OIDC
+        for i, name in enumerate(client.get(key) or []):
+            if name not in self.scopes:
+                continue  # reported as missing
+            theirs = protocols.get(name) or builtin_scope_protocol(name)
+            if theirs != protocol:
+                self.error(
+                    origin,
+                    (key, i),
+                    f"client scope {shown(origin, name, key, i)} has protocol {theirs}, and this "
+                    f"client has protocol {protocol}: Keycloak silently ignores the link",
+                    f"remove it, or link a scope whose protocol is {protocol}",
+                )
 
     def check_scope(self, origin: Origin, sub: tuple[str | int, ...], name: str) -> None:
         if name not in self.scopes:

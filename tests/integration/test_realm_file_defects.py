@@ -8,7 +8,14 @@ from typing import Any
 
 import pytest
 
-from reconciler.builtins import MASTER_BUILTIN_REALM_ROLES, REALM_MANAGEMENT, REALM_MANAGEMENT_AS_CREATED
+from reconciler.builtins import (
+    BUILTIN_CLIENT_SCOPES,
+    MASTER_BUILTIN_REALM_ROLES,
+    REALM_MANAGEMENT,
+    REALM_MANAGEMENT_AS_CREATED,
+    SAML_BUILTIN_CLIENT_SCOPES,
+    builtin_scope_protocol,
+)
 from reconciler.errors import Forbidden
 from reconciler.keycloak.client import AdminClient, seg
 from tests.integration.conftest import Doc, Kcr, allow_unmanaged_attributes, find_one
@@ -170,3 +177,32 @@ def test_a_change_to_realm_management_is_refused_offline_and_an_unchanged_one_pl
     planned = kcr.plan()
     assert planned.exit_code == 0, planned.output
     assert "No changes." in planned.output
+
+
+# -- item 12: a scope of another protocol ---------------------------------------------------------------
+def test_keycloak_silently_ignores_a_saml_scope_on_an_oidc_client(
+    admin_api: AdminClient, empty_realm: str
+) -> None:
+    realm = f"/{seg(empty_realm)}"
+    protocols = {s["name"]: s["protocol"] for s in admin_api.get(f"{realm}/client-scopes")}
+    assert {n for n, p in protocols.items() if p == "saml"} == SAML_BUILTIN_CLIENT_SCOPES
+    assert {n for n, p in protocols.items() if p != "saml"} == {
+        n for n in BUILTIN_CLIENT_SCOPES if builtin_scope_protocol(n) == "openid-connect"
+    }
+    client = admin_api.create(
+        f"{realm}/clients",
+        {"clientId": "web", "defaultClientScopes": ["profile"], "optionalClientScopes": []},
+    )
+    role_list = next(s["id"] for s in admin_api.get(f"{realm}/client-scopes") if s["name"] == "role_list")
+    assert admin_api.put(f"{realm}/clients/{client}/default-client-scopes/{role_list}").status_code == 204
+    linked = [s["name"] for s in admin_api.get(f"{realm}/clients/{client}/default-client-scopes")]
+    assert linked == ["profile"]
+
+
+def test_a_saml_scope_on_an_oidc_client_is_refused_offline(kcr: Kcr, fresh_realm: str) -> None:
+    kcr.write(
+        realm_doc(fresh_realm, clients=[{"clientId": "web", "defaultClientScopes": ["profile", "role_list"]}])
+    )
+    refused = kcr.run("validate", kcr.path)
+    assert refused.exit_code == 1
+    assert "client scope 'role_list' has protocol saml, and this client has protocol openid-connect" in refused.output

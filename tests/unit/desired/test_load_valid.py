@@ -193,7 +193,10 @@ clients:
   - clientId: svc
     serviceAccountsEnabled: true
     defaultClientScopes: [basic, profile, email, roles, web-origins, acr]
-    optionalClientScopes: [offline_access, organization, AuthnContextClassRef]
+    optionalClientScopes: [offline_access, organization]
+  - clientId: sp
+    protocol: saml
+    defaultClientScopes: [role_list, saml_organization, AuthnContextClassRef]
 users:
   - serviceAccountClientId: svc
     clientRoles:
