@@ -205,4 +205,5 @@ def test_a_saml_scope_on_an_oidc_client_is_refused_offline(kcr: Kcr, fresh_realm
     )
     refused = kcr.run("validate", kcr.path)
     assert refused.exit_code == 1
-    assert "client scope 'role_list' has protocol saml, and this client has protocol openid-connect" in refused.output
+    expected = "client scope 'role_list' has protocol saml, and this client has protocol openid-connect"
+    assert expected in refused.output
