@@ -23,6 +23,7 @@ from reconciler.builtins import (
     builtin_scope_protocol,
 )
 from reconciler.compare import Rules, diff_declared
+from reconciler.desired.limits import check_limits
 from reconciler.desired.merge import MergedRealm, Origin, at, path_of, shown
 from reconciler.errors import Problem
 
@@ -523,4 +524,4 @@ def check_realm(realm: MergedRealm) -> tuple[list[Problem], list[Problem]]:
     checker.check_references()
     checker.check_realm_management()
     checker.check_cycles()
-    return checker.problems, checker.warnings
+    return checker.problems + check_limits(realm), checker.warnings

@@ -25,6 +25,7 @@ import httpx
 from reconciler.__about__ import __version__
 from reconciler.errors import (
     AuthenticationFailed,
+    KcrError,
     KeycloakUnreachable,
     SettingsError,
     api_error_for,
@@ -84,7 +85,10 @@ def redact_url(url: str) -> str:
 
 
 def seg(value: str) -> str:
-    """Quote one path segment (role names may hold spaces or slashes)."""
+    """Quote one path segment (role names may hold spaces or slashes). "." and ".." cannot be one: the
+    HTTP client would remove them (calling another URL), and Keycloak refuses them %-encoded."""
+    if value in (".", ".."):
+        raise KcrError(f"{value!r} cannot be addressed in a Keycloak Admin API URL: rename the object")
     return quote(value, safe="")
 
 

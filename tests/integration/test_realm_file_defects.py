@@ -16,8 +16,10 @@ from reconciler.builtins import (
     SAML_BUILTIN_CLIENT_SCOPES,
     builtin_scope_protocol,
 )
-from reconciler.errors import Forbidden
+from reconciler.desired.limits import LIMITED, MAX_LENGTH
+from reconciler.errors import BadRequest, Forbidden, ServerError
 from reconciler.keycloak.client import AdminClient, seg
+from reconciler.testing.server import KeycloakServer
 from tests.integration.conftest import Doc, Kcr, allow_unmanaged_attributes, find_one
 
 pytestmark = pytest.mark.integration
@@ -207,3 +209,87 @@ def test_a_saml_scope_on_an_oidc_client_is_refused_offline(kcr: Kcr, fresh_realm
     assert refused.exit_code == 1
     expected = "client scope 'role_list' has protocol saml, and this client has protocol openid-connect"
     assert expected in refused.output
+
+
+# -- item 15: lengths Keycloak fails on with a bare HTTP 500 ---------------------------------------------
+ENDPOINTS = {
+    "clients": ("clients", "clientId", {}),
+    "clientScopes": ("client-scopes", "name", {"protocol": "openid-connect"}),
+    "roles": ("roles", "name", {}),
+    "groups": ("groups", "name", {}),
+    "organizations": ("organizations", "name", {}),
+}
+
+
+def text_of(length: int, field: str, fill: str) -> str:
+    prefix = (
+        "https://"
+        if field.startswith(("rootUrl", "adminUrl", "baseUrl", "redirectUris", "webOrigins"))
+        else ""
+    )
+    return prefix + fill * (length - len(prefix))
+
+
+def bodies(collection: str, field: str, value: str, n: int) -> list[dict[str, Any]]:
+    """Request bodies that put ``value`` where ``field`` (a limits.LIMITED entry) says."""
+    if field.endswith("{}"):
+        parts: list[dict[str, Any]] = [{field[:-2]: {value: ["v"]}}, {field[:-2]: {"k": [value]}}]
+    elif field.endswith("[]"):
+        parts = [{field[:-2]: [value]}]
+    elif "[]." in field:
+        outer, inner = field.split("[].", 1)
+        mapper = {"protocol": "openid-connect", "protocolMapper": "oidc-hardcoded-claim-mapper", "config": {}}
+        parts = [{outer: [{**mapper, inner: value}]}]
+    else:
+        parts = [{field: value}]
+    _, key, base = ENDPOINTS[collection]
+    out = []
+    for i, part in enumerate(parts):
+        name = f"limit-{n}-{i}"
+        body: dict[str, Any] = {**base, key: name}
+        if collection == "organizations":
+            body.update(alias=name, domains=[{"name": f"{name}.example.com"}])
+        out.append({**body, **part})
+    return out
+
+
+def test_keycloak_fails_with_a_bare_500_beyond_255_characters_where_kcr_refuses_offline(
+    keycloak: KeycloakServer, fresh_realm: str
+) -> None:
+    with AdminClient(keycloak.settings(), max_retries=0) as api:
+        api.post("", {"realm": fresh_realm, "enabled": True, "organizationsEnabled": True})
+        realm = f"/{seg(fresh_realm)}"
+        n = 0
+        for collection, fields in LIMITED.items():
+            endpoint = ENDPOINTS[collection][0]
+            for field in fields:
+                for fill, length in (("a", MAX_LENGTH), ("b", MAX_LENGTH + 1)):
+                    for body in bodies(collection, field, text_of(length, field, fill), n := n + 1):
+                        if length <= MAX_LENGTH:
+                            api.create(f"{realm}/{endpoint}", body)
+                            continue
+                        with pytest.raises(ServerError) as failed:
+                            api.create(f"{realm}/{endpoint}", body)
+                        assert failed.value.status == 500, (collection, field)
+        with pytest.raises(ServerError):
+            api.put(realm, {"displayName": "d" * (MAX_LENGTH + 1)})
+
+
+# -- item 16: names that are URL dot segments -----------------------------------------------------------
+def test_no_url_can_address_a_role_named_dot(admin_api: AdminClient, empty_realm: str) -> None:
+    realm = f"/{seg(empty_realm)}"
+    admin_api.post(f"{realm}/roles", {"name": "."})  # Keycloak makes it...
+    assert "." in {r["name"] for r in admin_api.get(f"{realm}/roles")}
+    plain = admin_api.get(f"{realm}/roles/.")  # ...but "/roles/." is normalised to "/roles": the list
+    assert isinstance(plain, list)
+    with pytest.raises(BadRequest) as refused:  # and Keycloak refuses the encoded form
+        admin_api.get(f"{realm}/roles/%2E")
+    assert "not normalized" in refused.value.message
+
+
+def test_dot_segment_names_are_refused_offline(kcr: Kcr, fresh_realm: str) -> None:
+    kcr.write(realm_doc(fresh_realm, roles={"realm": [{"name": ".."}]}, groups=[{"name": "."}]))
+    refused = kcr.run("validate", kcr.path)
+    assert refused.exit_code == 1
+    assert "name '..' cannot be used: Keycloak's Admin API addresses roles by name" in refused.output
+    assert "name '.' cannot be used: Keycloak's Admin API addresses groups by name" in refused.output
