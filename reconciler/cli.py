@@ -164,18 +164,21 @@ def main() -> None:
 @click.option(
     "--allow-unset-env",
     is_flag=True,
-    help="An unset ${env:NAME} is not an error (it is set where kcr plans and applies): for "
-    "pre-commit hooks and jobs without secrets",
+    hidden=True,
+    help="Accepted for older hooks: validate never needs a variable's value (an unset one is a note)",
 )
 @handle_errors
 def validate(paths: tuple[str, ...], allow_unset_env: bool) -> None:
-    """Check the desired state offline; exit 0 when valid, 1 with every error found."""
-    from reconciler.desired import load
-    from reconciler.desired.substitute import EnvOrPlaceholder
+    """Check the desired state offline; exit 0 when valid, 1 with every error found.
 
-    state = load(resolve_paths(paths), env=EnvOrPlaceholder() if allow_unset_env else None)
+    Needs no secret: an unset ${env:...} is a note (plan and apply need its value)."""
+    from reconciler.desired import load
+
+    state = load(resolve_paths(paths), need_values=False)
     for warning in state.warnings:
         click.echo(f"warning: {warning}", err=True)
+    for note in state.notes:
+        click.echo(f"note: {note}", err=True)
     counts = _count_objects(state)
     click.echo(f"Valid: {len(state.sources)} file(s), {len(state.realms)} realm(s), {counts}.")
 

@@ -207,7 +207,7 @@ class _Checker:
                 name = domain.get("name")
                 if not isinstance(name, str):
                     continue
-                if not _DOMAIN.fullmatch(name):
+                if not _DOMAIN.fullmatch(name) and not _unresolved(origin, "domains", i, "name"):
                     self.error(
                         origin,
                         ("domains", i),
@@ -425,6 +425,8 @@ class _Checker:
 
     def check_redirect_uri(self, origin: Origin, i: int, uri: str) -> None:
         sub = ("redirectUris", i)
+        if _unresolved(origin, *sub):
+            return  # an unset ${env:...} under kcr validate: checked by plan, once it has a value
         wrong = redirect_uri_problem(uri)
         if wrong:
             message, hint = wrong
@@ -505,6 +507,11 @@ class _Checker:
                 elif nxt in graph and not state.get(nxt):
                     state[nxt] = 1
                     stack.append((nxt, iter(graph[nxt])))
+
+
+def _unresolved(origin: Origin, *sub: str | int) -> bool:
+    doc, path = origin
+    return doc.is_unresolved((*path, *sub))
 
 
 def _say(what: str, name: str) -> str:

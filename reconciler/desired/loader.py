@@ -23,16 +23,19 @@ from reconciler.desired.substitute import substitute
 from reconciler.errors import DesiredStateError, Problem, SourceLocation
 
 
-def load(paths: list[str], env: Mapping[str, str] | None = None) -> DesiredState:
-    """Load and check the desired state under ``paths``; raise ``DesiredStateError`` with every problem."""
+def load(paths: list[str], env: Mapping[str, str] | None = None, *, need_values: bool = True) -> DesiredState:
+    """Load and check the desired state under ``paths``; raise ``DesiredStateError`` with every problem.
+    ``need_values=False`` (``kcr validate``): an unset ``${env:...}`` is a note, not an error (a pull
+    request from a fork has no secrets), and the state is for checking only, never for a plan."""
     files, problems = find_files(paths)
+    notes: list[Problem] | None = None if need_values else []
     warnings: dict[str, Problem] = {}
     checked: list[tuple[Document, dict[str, Any]]] = []
     for path in files:
         docs, file_problems = read_file(path)
         problems.extend(file_problems)
         for doc in docs:
-            substitution_problems = substitute(doc, os.environ if env is None else env)
+            substitution_problems = substitute(doc, os.environ if env is None else env, notes)
             result = check_document(doc)
             problems.extend(substitution_problems)
             problems.extend(result.problems)
@@ -54,6 +57,7 @@ def load(paths: list[str], env: Mapping[str, str] | None = None) -> DesiredState
         realms={name: _desired_realm(realm) for name, realm in realms.items()},
         sources=[str(f) for f in files],
         warnings=list(warnings.values()),
+        notes=_sorted(notes or []),
     )
 
 

@@ -38,6 +38,8 @@ class Document:
     marks: dict[int, Marks] = field(default_factory=dict)  # id(container) -> Marks
     # positions of string values that ${...} substitution changed (their text may be secret)
     substituted: set[Pos] = field(default_factory=set)
+    # positions of ${env:...} references left as written because the variable is unset (kcr validate)
+    unresolved: set[Pos] = field(default_factory=set)
     newlines: list[int] | None = None  # offsets of the line ends, where marks are offsets
 
     def _to_pos(self, mark: Mark) -> Pos:
@@ -77,6 +79,9 @@ class Document:
 
     def is_substituted(self, path: DocPath) -> bool:
         return self.position(path) in self.substituted
+
+    def is_unresolved(self, path: DocPath) -> bool:
+        return self.position(path) in self.unresolved
 
 
 class FileProblems(Exception):

@@ -53,6 +53,8 @@ class DesiredState:
     sources: list[str] = field(default_factory=list)
     # accepted but not managed (export-only keys, hashed credentials, ...): one per key, never an error
     warnings: list[Problem] = field(default_factory=list)
+    # what was checked without a value (unset ${env:...} under kcr validate)
+    notes: list[Problem] = field(default_factory=list)
 
     def fingerprint(self) -> str:
         """A hash of everything declared (secrets included, only as part of the hash)."""

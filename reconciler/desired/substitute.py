@@ -1,6 +1,8 @@
 """``${env:NAME}`` and ``${file:path}`` substitution inside string values.
 
-- ``${env:NAME}``: the environment variable; unset is an error (an empty value is allowed).
+- ``${env:NAME}``: the environment variable; unset is an error (an empty value is allowed), or, when
+  the caller collects ``notes`` (``kcr validate``, which needs no secret), a note, the reference left
+  as written.
 - ``${file:path}``: the file's text (UTF-8), relative to the directory of the YAML file that uses it;
   one trailing newline is removed (secret files usually end with one).
 - ``$${`` writes a literal ``${``.
@@ -17,7 +19,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -29,22 +31,11 @@ _REF = re.compile(r"\$\$\{|\$\{([A-Za-z][A-Za-z0-9_-]*):([^}]*)\}|\$\{[A-Za-z][A
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
-class EnvOrPlaceholder(Mapping[str, str]):
-    """The environment, where an unset variable reads as its own reference (``${env:NAME}``): for
-    validating without the secrets that plan and apply will have."""
-
-    def __getitem__(self, name: str) -> str:
-        return os.environ.get(name, f"${{env:{name}}}")
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(os.environ)
-
-    def __len__(self) -> int:
-        return len(os.environ)
-
-
-def substitute(doc: Document, env: Mapping[str, str] | None = None) -> list[Problem]:
-    """Replace every reference in ``doc.data`` in place; return the problems found."""
+def substitute(
+    doc: Document, env: Mapping[str, str] | None = None, notes: list[Problem] | None = None
+) -> list[Problem]:
+    """Replace every reference in ``doc.data`` in place; return the problems found. With ``notes``,
+    an unset variable is a note there instead of a problem."""
     environ = os.environ if env is None else env
     base = Path(doc.file).parent
     problems: list[Problem] = []
@@ -68,6 +59,17 @@ def substitute(doc: Document, env: Mapping[str, str] | None = None) -> list[Prob
                 value = environ.get(arg)
                 if value is not None:
                     return value
+                if notes is not None:
+                    doc.unresolved.add(doc.position(path))
+                    notes.append(
+                        Problem(
+                            f"environment variable {arg} is not set: checked without its value",
+                            doc.location(path),
+                            dotted(path),
+                            f"plan and apply need {arg}",
+                        )
+                    )
+                    return whole
                 problems.append(
                     Problem(
                         f"environment variable {arg} is not set",

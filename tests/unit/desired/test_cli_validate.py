@@ -63,3 +63,46 @@ def test_schema_is_a_valid_draft_2020_12_schema_that_accepts_and_rejects(tmp_pat
     assert sorted(tuple(e.path) for e in validator.iter_errors(bad)) == [("clients",), ("enabled",)]
     assert not list(validator.iter_errors({"realm": "acme", "clients": [{"clientId": "web"}]}))
     assert list(validator.iter_errors({"displayName": "x"}))  # realm is required
+
+
+def test_validate_needs_no_secret_value(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A pull request from a fork has no secrets: an unset ${env:...} is a note, and the file is still
+    checked around it (a redirect URI built from it included)."""
+    monkeypatch.delenv("KCR_TEST_UNSET_SECRET", raising=False)
+    monkeypatch.delenv("KCR_TEST_UNSET_URL", raising=False)
+    (tmp_path / "realm.yaml").write_text(
+        "realm: acme\nclients:\n  - clientId: api\n    secret: ${env:KCR_TEST_UNSET_SECRET}\n"
+        "    redirectUris: ['${env:KCR_TEST_UNSET_URL}/*']\n    defaultClientScopes: [nope]\n",
+        encoding="utf-8",
+    )
+    result = CliRunner().invoke(main, ["validate", str(tmp_path)])
+    assert result.exit_code == 1  # the real mistake is still found
+    assert "client scope 'nope' is not declared" in result.output
+    assert "is not set" not in result.output  # not an error
+    (tmp_path / "realm.yaml").write_text(
+        (tmp_path / "realm.yaml").read_text(encoding="utf-8").replace("[nope]", "[profile]"), encoding="utf-8"
+    )
+    result = CliRunner().invoke(main, ["validate", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    notes = [line for line in result.output.splitlines() if line.startswith("note: ")]
+    assert len(notes) == 2
+    assert (
+        "realm.yaml:4:13: clients[0].secret: environment variable KCR_TEST_UNSET_SECRET is not set"
+        in notes[0]
+    )
+    assert "plan and apply need KCR_TEST_UNSET_SECRET" in notes[0]
+    assert "Valid: 1 file(s)" in result.output
+
+
+@pytest.mark.parametrize("command", ["plan", "apply"])
+def test_plan_and_apply_need_the_value(command: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("KCR_TEST_UNSET_SECRET", raising=False)
+    monkeypatch.setenv("KEYCLOAK_URL", "http://127.0.0.1:9")  # never reached: loading fails first
+    (tmp_path / "realm.yaml").write_text(
+        "realm: acme\nclients:\n  - clientId: api\n    secret: ${env:KCR_TEST_UNSET_SECRET}\n",
+        encoding="utf-8",
+    )
+    result = CliRunner().invoke(main, [command, str(tmp_path)])
+    assert result.exit_code == 1
+    assert "clients[0].secret: environment variable KCR_TEST_UNSET_SECRET is not set" in result.output
+    assert "Cannot reach" not in result.output
