@@ -10,10 +10,12 @@ from collections.abc import Sequence
 from typing import Any
 
 from reconciler.desired.state import DesiredRealm, DesiredState
+from reconciler.errors import DesiredStateError
 from reconciler.keycloak.client import AdminClient
 from reconciler.kinds import REGISTRY, Kind
 from reconciler.kinds.base import STATE_KEY, Context, LiveRealm, without_extensions
 from reconciler.live import read_live
+from reconciler.live_checks import check_live_references
 from reconciler.plan import Action, Change, Plan, Unmanaged
 
 RealmDiff = tuple[list[Change], list[Unmanaged], dict[str, str | None]]
@@ -163,9 +165,13 @@ def make_plan(
     lives: dict[str, LiveRealm] = {}
     names = [n for n in desired.realms if realms is None or n in realms]
     for name in names:
-        realm = desired.realms[name]
-        live = read_live(api, realm, kinds)
-        lives[name] = live
+        lives[name] = read_live(api, desired.realms[name], kinds)
+    # References the live realm must satisfy: refused here, before any write, with every problem.
+    problems = [p for n in names for p in check_live_references(desired.realms[n], lives[n])]
+    if problems:
+        raise DesiredStateError(problems)
+    for name in names:
+        realm, live = desired.realms[name], lives[name]
         c, u, f = diff_realm(api, realm, live, kinds)
         changes.extend(c)
         unmanaged.extend(u)

@@ -293,3 +293,37 @@ def test_dot_segment_names_are_refused_offline(kcr: Kcr, fresh_realm: str) -> No
     assert refused.exit_code == 1
     assert "name '..' cannot be used: Keycloak's Admin API addresses roles by name" in refused.output
     assert "name '.' cannot be used: Keycloak's Admin API addresses groups by name" in refused.output
+
+
+# -- item 17: references checked against the live realm at plan time ----------------------------------
+def test_a_scope_missing_from_keycloak_fails_the_plan_before_any_write(
+    kcr: Kcr, admin_api: AdminClient, empty_realm: str
+) -> None:
+    realm = f"/{seg(empty_realm)}"
+    jwt = next(s for s in admin_api.get(f"{realm}/client-scopes") if s["name"] == "microprofile-jwt")
+    admin_api.delete(f"{realm}/client-scopes/{jwt['id']}")  # a built-in, deleted by hand
+    kcr.write(
+        realm_doc(
+            empty_realm,
+            groups=[{"name": "first-write"}],
+            clients=[
+                {
+                    "clientId": "web",
+                    "defaultClientScopes": ["profile"],
+                    "optionalClientScopes": ["microprofile-jwt"],
+                }
+            ],
+        )
+    )
+    assert kcr.run("validate", kcr.path).exit_code == 0  # a built-in name: fine offline
+    planned = kcr.plan()
+    assert planned.exit_code == 1
+    assert (
+        "realm.yaml:2:3: clients[web].optionalClientScopes: client scope 'microprofile-jwt' is not declared, "
+        f"and realm {empty_realm!r} in Keycloak has no such scope" in planned.output
+    )
+    applied = kcr.apply()
+    assert applied.exit_code == 1
+    assert "client scope 'microprofile-jwt' is not declared" in applied.output
+    assert admin_api.get(f"{realm}/groups") == []  # nothing written
+    assert find_one(admin_api, empty_realm, "clients", clientId="web") is None
