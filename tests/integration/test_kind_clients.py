@@ -11,7 +11,7 @@ import pytest
 from reconciler.apply import apply_plan
 from reconciler.desired.state import DesiredRealm, DesiredState
 from reconciler.engine import make_plan
-from reconciler.errors import ApplyError, Conflict
+from reconciler.errors import Conflict, DesiredStateError
 from reconciler.keycloak.client import AdminClient, seg
 from reconciler.kinds.base import Kind
 from reconciler.kinds.client import ClientKind
@@ -376,8 +376,8 @@ def test_client_created_then_deleted_when_declared_absent(admin_api: AdminClient
 
 def test_unknown_scope_name_fails_before_any_write(admin_api: AdminClient, empty_realm: str) -> None:
     spec: Spec = {"clients": [{"clientId": "x", "defaultClientScopes": ["nope"], "optionalClientScopes": []}]}
-    with pytest.raises(ApplyError, match="'nope' does not exist"):
-        apply(admin_api, empty_realm, spec)
+    with pytest.raises(DesiredStateError, match="client scope 'nope' is not declared"):
+        apply(admin_api, empty_realm, spec)  # refused by the plan, before the apply begins
     assert admin_api.get(f"/{seg(empty_realm)}/clients", {"clientId": "x"}) == []
 
 
