@@ -57,6 +57,18 @@ def test_keycloak_omits_only_authorization_services_enabled_when_false(
     rep = find_one(admin_api, empty_realm, "clients", clientId="all-false")
     assert rep is not None
     assert [b for b in CLIENT_BOOLEANS if b not in rep] == ["authorizationServicesEnabled"]
+    # the other kinds' booleans are answered when false
+    realm_rep = admin_api.get(f"/{seg(empty_realm)}")
+    assert all(
+        realm_rep[k] is False for k in ("registrationAllowed", "eventsEnabled", "organizationsEnabled")
+    )
+    user_id = admin_api.create(
+        f"/{seg(empty_realm)}/users", {"username": "off", "enabled": False, "emailVerified": False}
+    )
+    user = admin_api.get(f"/{seg(empty_realm)}/users/{user_id}")
+    assert (user["enabled"], user["emailVerified"]) == (False, False)
+    admin_api.post(f"/{seg(empty_realm)}/roles", {"name": "plain"})
+    assert admin_api.get(f"/{seg(empty_realm)}/roles/plain")["composite"] is False
 
 
 def test_authorization_services_disabled_converges(kcr: Kcr, fresh_realm: str) -> None:
