@@ -373,7 +373,6 @@ class RealmSettings(Resource):
             "otpSupportedApplications",
             "authenticationFlows",
             "authenticatorConfig",
-            "requiredActions",
             "components",
             "scopeMappings",
             "clientScopeMappings",

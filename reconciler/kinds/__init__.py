@@ -12,12 +12,14 @@ from reconciler.kinds.client_scope import ClientScopeKind, DefaultClientScopesKi
 from reconciler.kinds.group import GroupKind
 from reconciler.kinds.organization import OrganizationKind
 from reconciler.kinds.realm import RealmKind
+from reconciler.kinds.required_action import RequiredActionKind
 from reconciler.kinds.role import RoleKind
 from reconciler.kinds.user import UserKind
 
 # In phase order. Each kind module registers nothing itself: this table is the one list.
 REGISTRY: list[Kind] = [
     RealmKind(),
+    RequiredActionKind(),
     ClientScopeKind(),
     DefaultClientScopesKind(),
     ClientKind(),
