@@ -81,6 +81,7 @@ class _Checker:
     scopes: set[str] = field(default_factory=set)
     group_paths: set[str] = field(default_factory=set)
     usernames: set[str] = field(default_factory=set)
+    identity_providers: set[str] = field(default_factory=set)
     absent: set[tuple[str, str]] = field(default_factory=set)  # (what, name) declared state: absent
 
     @property
@@ -133,6 +134,7 @@ class _Checker:
     def collect_all(self) -> None:
         self.collect("clients", "clientId", "client", self.clients)
         self.collect("clientScopes", "name", "client scope", self.scopes)
+        self.collect("identityProviders", "alias", "identity provider", self.identity_providers)
         self.collect("roles.realm", "name", "realm role", self.realm_roles)
         for client_id in (self.spec.get("roles") or {}).get("client", {}):
             names: set[str] = set()
@@ -379,6 +381,20 @@ class _Checker:
                     )
                 seen.add(name)
                 self.check_scope(origin, (), name)
+        for mapper, origin in self.items("identityProviderMappers"):
+            alias = mapper.get("identityProviderAlias")
+            if not isinstance(alias, str):
+                self.error(
+                    origin, (), "identityProviderAlias is required", "name the mapper's identity provider"
+                )
+            elif alias not in self.identity_providers:
+                self.missing(
+                    origin,
+                    ("identityProviderAlias",),
+                    "identity provider",
+                    alias,
+                    "declare it under identityProviders",
+                )
         for org, origin in self.items("organizations"):
             for i, member in enumerate(org.get("members") or []):
                 if isinstance(member, str) and member.lower() not in self.usernames:

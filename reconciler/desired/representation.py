@@ -376,8 +376,6 @@ class RealmSettings(Resource):
             "components",
             "scopeMappings",
             "clientScopeMappings",
-            "identityProviders",
-            "identityProviderMappers",
             "protocolMappers",
             "federatedUsers",
             "userFederationProviders",

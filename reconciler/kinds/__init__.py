@@ -10,6 +10,7 @@ from reconciler.kinds.base import Access, Context, Kind, LiveRealm
 from reconciler.kinds.client import ClientKind
 from reconciler.kinds.client_scope import ClientScopeKind, DefaultClientScopesKind
 from reconciler.kinds.group import GroupKind
+from reconciler.kinds.identity_provider import IdentityProviderKind, IdentityProviderMapperKind
 from reconciler.kinds.organization import OrganizationKind
 from reconciler.kinds.realm import RealmKind
 from reconciler.kinds.required_action import RequiredActionKind
@@ -23,6 +24,8 @@ REGISTRY: list[Kind] = [
     ClientScopeKind(),
     DefaultClientScopesKind(),
     ClientKind(),
+    IdentityProviderKind(),
+    IdentityProviderMapperKind(),
     RoleKind(),
     GroupKind(),
     UserKind(),

@@ -1,0 +1,185 @@
+"""Identity providers (``identityProviders[]``, by ``alias``) and their mappers
+(``identityProviderMappers[]``, by ``identityProviderAlias`` and ``name``), as a realm export writes them.
+
+How Keycloak 26.7 handles them (proven in ``tests/integration/test_facts_identity_providers.py``):
+
+- ``GET /identity-provider/instances`` lists every provider with its ``config``; ``internalId``,
+  ``types`` and ``organizationId`` are computed. Fields at their default are absent from the answer.
+- ``PUT /instances/{alias}`` replaces the provider, ``config`` included: an update GETs it, overlays
+  the declared fields and config keys and PUTs it whole. ``alias`` cannot change.
+- ``config.clientSecret`` always reads back as ``**********``, and PUT with the mask keeps the stored
+  secret. Keycloak never shows it, so kcr cannot see a change to it: a declared secret is written when
+  the provider is created and with every other update of it, and is never compared or shown.
+- Mappers: a name is unique per provider; PUT replaces ``config``; deleting a provider deletes its
+  mappers. The body must carry ``identityProviderAlias``.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from pydantic import Field
+
+from reconciler.compare import FieldDiff, Rules, diff_declared, scalar_to_str
+from reconciler.desired.representation import Resource, StringMap
+from reconciler.desired.state import DesiredRealm
+from reconciler.export.values import string_map
+from reconciler.keycloak.client import seg
+from reconciler.kinds.base import Access, Context, Kind, LiveRealm, Obj, Section
+
+MASK = "**********"
+SECRET = "clientSecret"
+COMPUTED = frozenset({"internalId", "types", "organizationId"})
+
+
+class IdentityProvider(Resource):
+    """An identity provider users can log in through (``alias`` names it)."""
+
+    required: ClassVar[str | None] = "alias"
+    read_only: ClassVar[frozenset[str]] = frozenset({"id", *COMPUTED, "updateProfileFirstLogin"})
+    unmanaged: ClassVar[frozenset[str]] = frozenset({"updateProfileFirstLoginMode"})
+
+    alias: str | None = None
+    displayName: str | None = None
+    providerId: str | None = Field(None, description="oidc, keycloak-oidc, saml, or a social provider")
+    enabled: bool | None = None
+    trustEmail: bool | None = None
+    storeToken: bool | None = None
+    addReadTokenRoleOnCreate: bool | None = None
+    authenticateByDefault: bool | None = None
+    linkOnly: bool | None = None
+    hideOnLogin: bool | None = None
+    firstBrokerLoginFlowAlias: str | None = None
+    postBrokerLoginFlowAlias: str | None = None
+    config: StringMap | None = Field(None, description="clientSecret is write-only (never read back)")
+
+
+class IdentityProviderMapper(Resource):
+    """A mapper of an identity provider (``identityProviderAlias`` and ``name`` name it)."""
+
+    required: ClassVar[str | None] = "name"
+
+    name: str | None = None
+    identityProviderAlias: str | None = Field(None, description="the provider's alias (required)")
+    identityProviderMapper: str | None = None
+    config: StringMap | None = None
+
+
+def _instances(ctx: Context, alias: str = "") -> str:
+    base = f"/{seg(ctx.realm)}/identity-provider/instances"
+    return f"{base}/{seg(alias)}" if alias else base
+
+
+class IdentityProviderKind(Kind):
+    name = "identity-provider"
+    phase = 35  # after clients, before users (who may be linked to one) and organizations
+    model = IdentityProvider
+    key_field = "alias"
+    sections = (Section("identityProviders", "list", IdentityProvider),)
+    collection = "identityProviders"
+    access = (Access("/identity-provider", "view-identity-providers", "manage-identity-providers"),)
+    export_files = ("identity-providers.yaml",)
+    rules: ClassVar[Rules] = Rules(string_maps=frozenset({"config"}), secrets=frozenset({f"config.{SECRET}"}))
+
+    def declared(self, realm: DesiredRealm) -> dict[str, Obj]:
+        return {str(spec["alias"]): dict(spec) for spec in realm.spec.get("identityProviders") or []}
+
+    def read(self, ctx: Context) -> dict[str, Obj]:
+        return {str(rep["alias"]): dict(rep) for rep in ctx.api.get(_instances(ctx)) or []}
+
+    def compare(self, key: str, desired: Obj, live: Obj, ctx: Context) -> list[FieldDiff]:
+        # The secret reads back masked: it says nothing about the stored one (see the docstring).
+        config = {k: v for k, v in (desired.get("config") or {}).items() if k != SECRET}
+        return diff_declared(
+            {**desired, "config": config} if "config" in desired else desired, live, self.rules
+        )
+
+    def create(self, ctx: Context, key: str, desired: Obj) -> None:
+        ctx.api.post(_instances(ctx), {**desired, "alias": key})
+
+    def update(self, ctx: Context, key: str, desired: Obj, live: Obj, diffs: list[FieldDiff]) -> None:
+        rep: dict[str, Any] = ctx.api.get(_instances(ctx, key))
+        for field in COMPUTED:
+            rep.pop(field, None)
+        for field, value in desired.items():
+            if field == "config" and isinstance(value, dict):
+                rep["config"] = {
+                    **(rep.get("config") or {}),
+                    **{k: scalar_to_str(v) for k, v in value.items()},
+                }
+            else:
+                rep[field] = value
+        ctx.api.put(_instances(ctx, key), rep)
+
+    def delete(self, ctx: Context, key: str, live: Obj) -> None:
+        ctx.api.delete(_instances(ctx, key))
+
+    def export(self, live: LiveRealm, *, include_users: bool) -> dict[str, Obj]:
+        providers = [export_provider(p) for _, p in sorted(live.of(self.name).items())]
+        return {"identity-providers.yaml": {"identityProviders": providers}}
+
+
+def export_provider(live: Obj) -> Obj:
+    """What a provider declares; the masked secret is left out (a comment hint could name it)."""
+    out: Obj = {k: v for k, v in live.items() if k not in COMPUTED and k != "config" and v is not None}
+    config = string_map(live.get("config"), drop={SECRET})
+    if config:
+        out["config"] = config
+    return out
+
+
+def _mappers(ctx: Context, alias: str, mapper_id: str = "") -> str:
+    base = f"{_instances(ctx, alias)}/mappers"
+    return f"{base}/{seg(mapper_id)}" if mapper_id else base
+
+
+def mapper_key(spec: Obj) -> str:
+    return f"{spec.get('identityProviderAlias')}/{spec.get('name')}"
+
+
+class IdentityProviderMapperKind(Kind):
+    name = "identity-provider-mapper"
+    phase = 36  # after their providers
+    model = IdentityProviderMapper
+    key_field = "name"
+    sections = (Section("identityProviderMappers", "list", IdentityProviderMapper),)
+    collection = "identityProviderMappers"
+    access = (Access("/identity-provider", "view-identity-providers", "manage-identity-providers"),)
+    export_files = ("identity-providers.yaml",)
+    rules: ClassVar[Rules] = Rules(string_maps=frozenset({"config"}))
+
+    def declared(self, realm: DesiredRealm) -> dict[str, Obj]:
+        return {mapper_key(spec): dict(spec) for spec in realm.spec.get("identityProviderMappers") or []}
+
+    def read(self, ctx: Context) -> dict[str, Obj]:
+        providers = ctx.live.of(IdentityProviderKind.name)
+        found = ctx.api.map(lambda alias: ctx.api.get(_mappers(ctx, alias)) or [], sorted(providers))
+        return {mapper_key(m): dict(m) for mappers in found for m in mappers}
+
+    def create(self, ctx: Context, key: str, desired: Obj) -> None:
+        ctx.api.post(_mappers(ctx, str(desired["identityProviderAlias"])), desired)
+
+    def update(self, ctx: Context, key: str, desired: Obj, live: Obj, diffs: list[FieldDiff]) -> None:
+        rep = {k: v for k, v in live.items() if not k.startswith("_")}
+        for field, value in desired.items():
+            if field == "config" and isinstance(value, dict):
+                rep["config"] = {
+                    **(rep.get("config") or {}),
+                    **{k: scalar_to_str(v) for k, v in value.items()},
+                }
+            else:
+                rep[field] = value
+        ctx.api.put(_mappers(ctx, str(live["identityProviderAlias"]), str(live["id"])), rep)
+
+    def delete(self, ctx: Context, key: str, live: Obj) -> None:
+        ctx.api.delete(_mappers(ctx, str(live["identityProviderAlias"]), str(live["id"])))
+
+    def export(self, live: LiveRealm, *, include_users: bool) -> dict[str, Obj]:
+        mappers = []
+        for _, mapper in sorted(live.of(self.name).items()):
+            out = {k: v for k, v in mapper.items() if k not in ("id", "config")}
+            config = string_map(mapper.get("config"))
+            if config:
+                out["config"] = config
+            mappers.append(out)
+        return {"identity-providers.yaml": {"identityProviderMappers": mappers}}
