@@ -13,6 +13,7 @@ import pytest
 
 from reconciler.keycloak.client import AdminClient, seg
 from reconciler.plan import Action
+from reconciler.testing.browser import BrowserLogin
 from reconciler.testing.oidc import Realm, TokenError
 from tests.integration.conftest import Kcr
 
@@ -145,8 +146,6 @@ def test_an_action_enabled_by_kcr_is_what_a_login_faces(
             }
         ],
     }
-    from reconciler.testing.browser import BrowserLogin  # TODO top-level after the rebase onto main
-
     kcr.write(doc)
     kcr.apply_converged()
     realm = Realm(kcr.server.url, fresh_realm)
