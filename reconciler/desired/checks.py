@@ -396,6 +396,15 @@ class _Checker:
                     "declare it under identityProviders",
                 )
         for org, origin in self.items("organizations"):
+            for i, alias in enumerate(org.get("identityProviders") or []):
+                if isinstance(alias, str) and alias not in self.identity_providers:
+                    self.missing(
+                        origin,
+                        ("identityProviders", i),
+                        "identity provider",
+                        alias,
+                        "declare it under identityProviders",
+                    )
             for i, member in enumerate(org.get("members") or []):
                 if isinstance(member, str) and member.lower() not in self.usernames:
                     if ("user", member.lower()) in self.absent:

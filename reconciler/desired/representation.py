@@ -248,7 +248,10 @@ class Organization(Resource):
     domains: list[Domain] | None = None
     attributes: ListMap | None = None
     members: Names | None = Field(None, description="usernames (the export's member objects are accepted)")
-    unmanaged: ClassVar[frozenset[str]] = frozenset({"identityProviders", "groups"})
+    identityProviders: Names | None = Field(
+        None, description="aliases of linked identity providers (the export's provider objects are accepted)"
+    )
+    unmanaged: ClassVar[frozenset[str]] = frozenset({"groups"})
 
 
 class RealmSettings(Resource):

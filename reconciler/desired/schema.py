@@ -70,16 +70,21 @@ def json_schema() -> dict[str, Any]:
         if model.required:
             definition["required"] = [model.required]
     org = defs["Organization"]["properties"]
-    org["members"] = {
-        "description": org["members"].get("description", ""),
-        "type": "array",
-        "items": {
-            "anyOf": [
-                {"type": "string"},
-                {"type": "object", "properties": {"username": {"type": "string"}}, "required": ["username"]},
-            ]
-        },
-    }
+    for key, name_field in (("members", "username"), ("identityProviders", "alias")):
+        org[key] = {
+            "description": org[key].get("description", ""),
+            "type": "array",
+            "items": {
+                "anyOf": [
+                    {"type": "string"},
+                    {
+                        "type": "object",
+                        "properties": {name_field: {"type": "string"}},
+                        "required": [name_field],
+                    },
+                ]
+            },
+        }
     org["domains"] = {"type": "array", "items": {"anyOf": [{"type": "string"}, {"$ref": "#/$defs/Domain"}]}}
     defs["Realm"]["properties"][POLICY_KEY]["description"] = (
         "kcr extension: what the reconciler may delete in this realm (taken out of the realm spec)."

@@ -173,21 +173,23 @@ class _Cleaner:
         domains = out.get("domains")
         if isinstance(domains, list):
             out["domains"] = [{"name": d.lower()} if isinstance(d, str) else d for d in domains]
-        members = out.get("members")
-        if isinstance(members, list):
-            names: list[Any] = []
-            for i, member in enumerate(members):
-                if isinstance(member, dict):
-                    if not isinstance(member.get("username"), str):
-                        self.problem(
-                            (*path, "members", i),
-                            "an organization member needs a 'username'",
-                            "write the member's username",
-                        )
-                    names.append(member.get("username"))
-                else:
-                    names.append(member)
-            out["members"] = names
+        for key, name_field in (("members", "username"), ("identityProviders", "alias")):
+            items = out.get(key)
+            if isinstance(items, list):
+                out[key] = [self.named(item, name_field, (*path, key, i)) for i, item in enumerate(items)]
+
+    def named(self, item: Any, name_field: str, path: DocPath) -> Any:
+        """An export's object (a member, a linked provider) stands for its name."""
+        if not isinstance(item, dict):
+            return item
+        if not isinstance(item.get(name_field), str):
+            if name_field == "username":
+                self.problem(path, "an organization member needs a 'username'", "write the member's username")
+            else:
+                self.problem(
+                    path, "a linked identity provider needs an 'alias'", "write the provider's alias"
+                )
+        return item.get(name_field)
 
 
 def check_document(doc: Document) -> Checked:

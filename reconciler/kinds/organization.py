@@ -35,6 +35,7 @@ MANAGED = "MANAGED"
 # Live-only keys: what member removal destroys, and member ids for removal. Never compared or shown.
 MANAGED_MEMBERS = "_managedMembers"
 MEMBER_IDS = "_memberIds"
+LINKS = "identityProviders"  # aliases of the linked identity providers
 
 
 def domain_name(domain: Any) -> str:
@@ -93,7 +94,7 @@ class OrganizationKind(Kind):
     )
     export_files = ("organizations.yaml",)
     rules: ClassVar[Rules] = Rules(
-        sets=frozenset({"members"}),
+        sets=frozenset({"members", "identityProviders"}),
         list_maps=frozenset({"attributes"}),
         ignore=frozenset({"domains"}),  # compared by diff_domains
     )
@@ -123,23 +124,26 @@ class OrganizationKind(Kind):
         if not realm_rep.get("organizationsEnabled"):
             return {}
         live = self._list(ctx) or {}
-        # Members cost a listing per organization: read for those that declare them (or all, for export).
-        with_members = (
-            list(live.values())
-            if ctx.read_all
-            else [
-                live[key]
-                for key, spec in self.declared(ctx.desired).items()
-                if key in live and "members" in spec and spec.get(STATE_KEY) != "absent"
-            ]
-        )
-        ctx.api.map(lambda obj: self._read_members(ctx, obj), with_members)
+        # Members and linked providers cost a listing per organization: read for those that declare
+        # them (or all, for export).
+        ctx.api.map(lambda obj: self._read_members(ctx, obj), self._declaring(ctx, live, "members"))
+        ctx.api.map(lambda obj: self._read_links(ctx, obj), self._declaring(ctx, live, LINKS))
         return live
+
+    def _declaring(self, ctx: Context, live: dict[str, Obj], field: str) -> list[Obj]:
+        if ctx.read_all:
+            return list(live.values())
+        return [
+            live[key]
+            for key, spec in self.declared(ctx.desired).items()
+            if key in live and field in spec and spec.get(STATE_KEY) != "absent"
+        ]
 
     def read_one(self, ctx: Context, key: str) -> Obj | None:
         obj = (self._list(ctx) or {}).get(key)
         if obj is not None:
             self._read_members(ctx, obj)
+            self._read_links(ctx, obj)
         return obj
 
     def _list(self, ctx: Context) -> dict[str, Obj] | None:
@@ -156,6 +160,10 @@ class OrganizationKind(Kind):
         obj["members"] = sorted(m["username"] for m in members)
         obj[MANAGED_MEMBERS] = sorted(m["username"] for m in members if m.get("membershipType") == MANAGED)
         obj[MEMBER_IDS] = {m["username"]: m["id"] for m in members}
+
+    def _read_links(self, ctx: Context, obj: Obj) -> None:
+        linked = ctx.api.get(f"{_base(ctx)}/{obj['id']}/identity-providers") or []
+        obj[LINKS] = sorted(str(p["alias"]) for p in linked)
 
     # -- comparison --------------------------------------------------------------------------------
     def compare(self, key: str, desired: Obj, live: Obj, ctx: Context) -> list[FieldDiff]:
@@ -192,13 +200,14 @@ class OrganizationKind(Kind):
         if "attributes" in desired:
             body["attributes"] = {k: str_list(v) for k, v in (desired["attributes"] or {}).items()}
         org_id = ctx.api.create(_base(ctx), body)
-        live: Obj = {**body, "id": org_id, "members": [], MANAGED_MEMBERS: [], MEMBER_IDS: {}}
+        live: Obj = {**body, "id": org_id, "members": [], LINKS: [], MANAGED_MEMBERS: [], MEMBER_IDS: {}}
         self._write_members(ctx, key, desired, live)
+        self._write_links(ctx, desired, live)
         ctx.live.of(self.name)[key] = live
 
     def update(self, ctx: Context, key: str, desired: Obj, live: Obj, diffs: list[FieldDiff]) -> None:
         path = f"{_base(ctx)}/{live['id']}"
-        if any(d.path != "members" for d in diffs):
+        if any(d.path not in ("members", LINKS) for d in diffs):
             rep: dict[str, Any] = ctx.api.get(path)
             for field in SCALARS:
                 if field in desired:
@@ -220,6 +229,19 @@ class OrganizationKind(Kind):
                 ]
             ctx.api.put(path, rep)
         self._write_members(ctx, key, desired, live)
+        self._write_links(ctx, desired, live)
+
+    def _write_links(self, ctx: Context, desired: Obj, live: Obj) -> None:
+        # The provider must exist (its kind runs first); its domain and redirect setting are its own
+        # config (kc.org.domain, kc.org.broker.redirect.mode.email-matches). Unlinking keeps it.
+        if LINKS not in desired:
+            return
+        base = f"{_base(ctx)}/{live['id']}/identity-providers"
+        want, have = set(desired[LINKS] or []), set(live.get(LINKS) or [])
+        for alias in sorted(want - have):
+            ctx.api.post(base, alias)  # body: the alias as a JSON string
+        for alias in sorted(have - want):
+            ctx.api.delete(f"{base}/{seg(alias)}")
 
     def _write_members(self, ctx: Context, key: str, desired: Obj, live: Obj) -> None:
         if "members" not in desired:
@@ -281,6 +303,8 @@ def export_organization(live: Mapping[str, Any], include_members: bool) -> dict[
     attributes = list_map(live.get("attributes"))
     if attributes:
         out["attributes"] = attributes
+    if live.get(LINKS):
+        out[LINKS] = sorted(live[LINKS])
     if include_members and live.get("members"):
         out["members"] = sorted(live["members"])
     return out

@@ -180,3 +180,41 @@ def test_export_of_a_realm_configured_by_hand_plans_no_change(
     planned = kcr.run("plan", str(tmp_path / empty_realm), "--detailed-exitcode")
     assert planned.exit_code == 0, planned.output
     assert "No changes." in planned.output
+
+
+def test_organization_links(kcr: Kcr, admin_api: AdminClient, empty_realm: str, tmp_path: Path) -> None:
+    base = f"/{seg(empty_realm)}"
+    admin_api.put(base, {**admin_api.get(base), "organizationsEnabled": True})
+    _by_hand(admin_api, empty_realm)
+    org = admin_api.create(f"{base}/organizations", {"name": "Acme", "domains": [{"name": "acme.test"}]})
+    links = f"{base}/organizations/{org}/identity-providers"
+    admin_api.post(links, "corporate")
+
+    # An export of the hand-made link plans as no change.
+    exported = kcr.run("export", "--realm", empty_realm, "--out", str(tmp_path))
+    assert exported.exit_code == 0, exported.output
+    assert "- corporate" in (tmp_path / empty_realm / "organizations.yaml").read_text(encoding="utf-8")
+    planned = kcr.run("plan", str(tmp_path / empty_realm), "--detailed-exitcode")
+    assert planned.exit_code == 0, planned.output
+
+    # Unlinked, then linked again, each exactly one change; the provider stays.
+    organization: Doc = {"name": "Acme", "domains": ["acme.test"], "identityProviders": []}
+    doc: Doc = {"realm": empty_realm, "identityProviders": [_provider()], "organizations": [organization]}
+    kcr.write(doc)
+    assert _changes(kcr) == [("organization", "Acme", Action.UPDATE, ("identityProviders",))]
+    kcr.apply_converged()
+    assert admin_api.get(links) == []
+    organization["identityProviders"] = [
+        {"alias": "corporate", "providerId": "oidc"}
+    ]  # as an export writes it
+    kcr.write(doc)
+    assert _changes(kcr) == [("organization", "Acme", Action.UPDATE, ("identityProviders",))]
+    kcr.apply_converged()
+    assert [p["alias"] for p in admin_api.get(links)] == ["corporate"]
+
+    # A link to a provider that is not declared is refused offline.
+    organization["identityProviders"] = ["elsewhere"]
+    kcr.write(doc)
+    result = kcr.run("validate", kcr.path)
+    assert result.exit_code == 1
+    assert "identity provider 'elsewhere' is not declared" in result.output
