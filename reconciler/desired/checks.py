@@ -381,6 +381,7 @@ class _Checker:
                     )
                 seen.add(name)
                 self.check_scope(origin, (), name)
+        self.check_user_profile()
         for mapper, origin in self.items("identityProviderMappers"):
             alias = mapper.get("identityProviderAlias")
             if not isinstance(alias, str):
@@ -411,6 +412,35 @@ class _Checker:
                         self.missing(origin, ("members", i), "user", member.lower(), "")
                     else:
                         self.missing(origin, ("members", i), "user", member, "declare the user under users")
+
+    def check_user_profile(self) -> None:
+        """A declared profile keeps username and email, and allows the attributes users declare
+        (Keycloak drops the others silently while unmanaged attributes are DISABLED)."""
+        profile = self.spec.get("userProfile")
+        origins = self.realm.items.get("userProfile.attributes") or []
+        if not isinstance(profile, dict) or not origins:
+            return
+        declared = {a.get("name") for a in profile.get("attributes") or [] if isinstance(a, dict)}
+        for name in ("username", "email"):
+            if name not in declared:
+                self.error(
+                    origins[0],
+                    (),
+                    f"userProfile.attributes must keep {name!r}",
+                    f"declare the attribute {name!r} (Keycloak cannot remove it)",
+                )
+        if (profile.get("unmanagedAttributePolicy") or "DISABLED") != "DISABLED":
+            return
+        for user, origin in self.items("users"):
+            for name in user.get("attributes") or {}:
+                if name not in declared:
+                    self.error(
+                        origin,
+                        ("attributes", name),
+                        f"attribute {name!r} is not in the declared userProfile",
+                        "declare it under userProfile.attributes, or set unmanagedAttributePolicy",
+                        key=True,
+                    )
 
     def check_group_refs(self, groups: list[Any], origins: list[Origin]) -> None:
         for group, origin in zip(groups, origins, strict=True):

@@ -92,6 +92,9 @@ def merge_nested(realm: MergedRealm, doc: Document, key: str, value: dict[str, A
     """An object section's lists, concatenated item by item (``roles.realm``, ``roles.client.<id>``)."""
     merged = realm.spec.setdefault(key, {})
     children = children_of(NESTED[key])
+    for field_name, scalar in value.items():
+        if field_name not in children:  # a scalar of the section (userProfile.unmanagedAttributePolicy)
+            merged[field_name] = scalar
     for field_name, (shape, _) in children.items():
         if field_name not in value:
             continue

@@ -72,7 +72,8 @@ _TYPE_MESSAGES = {
 def fields_of(model: type[m.Model]) -> frozenset[str]:
     names = _FIELDS.get(model)
     if names is None:
-        names = _FIELDS[model] = frozenset(model.model_fields)
+        # A field may be spelled by its alias (a user-profile attribute's ``required``).
+        names = _FIELDS[model] = frozenset(f.alias or name for name, f in model.model_fields.items())
     return names
 
 
@@ -216,7 +217,7 @@ def check_document(doc: Document) -> Checked:
         return Checked(None, cleaner.problems, cleaner.warnings)
     if cleaner.problems:
         return Checked(None, cleaner.problems, cleaner.warnings)
-    spec = model.model_dump(exclude_unset=True)
+    spec = model.model_dump(exclude_unset=True, by_alias=True)
     _drop_hashed_credentials(spec, doc, cleaner.warnings)
     problems = _check_client_secrets(spec, doc, cleaner.warnings)
     if problems:

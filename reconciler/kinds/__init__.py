@@ -16,10 +16,12 @@ from reconciler.kinds.realm import RealmKind
 from reconciler.kinds.required_action import RequiredActionKind
 from reconciler.kinds.role import RoleKind
 from reconciler.kinds.user import UserKind
+from reconciler.kinds.user_profile import UserProfileKind
 
 # In phase order. Each kind module registers nothing itself: this table is the one list.
 REGISTRY: list[Kind] = [
     RealmKind(),
+    UserProfileKind(),
     RequiredActionKind(),
     ClientScopeKind(),
     DefaultClientScopesKind(),
