@@ -11,7 +11,9 @@ How Keycloak 26.7 handles them (proven in ``tests/integration/test_facts_require
 - ``DELETE`` unregisters an action; ``POST /register-required-action`` ``{providerId, name}`` registers
   a provider again (``alias = providerId``, enabled, after the last priority). A declared action that is
   not registered is registered this way, then given its declared fields.
-- An action a user must face (``users[].requiredActions``) only stops a login while it is ``enabled``.
+- ``defaultAction: true`` gives every user created afterwards the action (proven by a real login in
+  ``tests/integration/test_kind_required_actions.py``). The direct grant refuses a user with any pending
+  action, even a disabled one ("Account is not fully set up").
 """
 
 from __future__ import annotations

@@ -18,8 +18,8 @@ Kind facts (the required-action kind relies on them):
   with ``alias = providerId``, ``enabled: true``, ``defaultAction: false`` and the priority after the
   last one: a declared action that is not registered is registered, then PUT with its declared fields.
 - A fresh realm has no unregistered action: every built-in provider is registered.
-- ``defaultAction: true`` makes every new user face the action; a user's ``requiredActions`` makes
-  that user face it at the next login, but only while the action is ``enabled`` (see the browser test).
+- ``defaultAction: true`` gives every user created afterwards the action to complete; the direct grant
+  refuses a user with any pending action, even a disabled one ("Account is not fully set up").
 """
 
 from __future__ import annotations

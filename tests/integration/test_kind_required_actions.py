@@ -124,39 +124,41 @@ def test_export_of_a_realm_configured_by_hand_plans_no_change(
 def test_an_action_enabled_by_kcr_is_what_a_login_faces(
     kcr: Kcr, admin_api: AdminClient, fresh_realm: str
 ) -> None:
-    doc: Doc = {
-        "realm": fresh_realm,
-        "clients": [
-            {
-                "clientId": CLIENT,
-                "publicClient": False,
-                "secret": SECRET,
-                "directAccessGrantsEnabled": True,
-                "redirectUris": [CALLBACK],
-            }
-        ],
-        "users": [
-            {
-                "username": "alice",
-                "email": "alice@example.com",
-                "firstName": "Alice",
-                "lastName": "Example",
-                "requiredActions": ["TERMS_AND_CONDITIONS"],
-                "credentials": [{"type": "password", "value": "Alice-password-1", "temporary": False}],
-            }
-        ],
+    def user(name: str) -> Doc:
+        return {
+            "username": name,
+            "enabled": True,
+            "email": f"{name}@example.com",
+            "firstName": name.capitalize(),
+            "lastName": "Example",
+            "credentials": [
+                {"type": "password", "value": f"{name.capitalize()}-password-1", "temporary": False}
+            ],
+        }
+
+    client = {
+        "clientId": CLIENT,
+        "publicClient": False,
+        "secret": SECRET,
+        "directAccessGrantsEnabled": True,
+        "redirectUris": [CALLBACK],
     }
+    doc: Doc = {"realm": fresh_realm, "clients": [client], "users": [user("alice")]}
     kcr.write(doc)
     kcr.apply_converged()
     realm = Realm(kcr.server.url, fresh_realm)
-    # The action is disabled, as in every new realm: the login goes straight through.
     assert realm.password_grant(CLIENT, "alice", "Alice-password-1", SECRET)["access_token"]
 
-    kcr.write({**doc, "requiredActions": [{"alias": "TERMS_AND_CONDITIONS", "enabled": True}]})
+    # kcr enables the terms as a default action: a user made afterwards must accept them at login.
+    terms = {"alias": "TERMS_AND_CONDITIONS", "enabled": True, "defaultAction": True}
+    kcr.write({**doc, "requiredActions": [terms], "users": [user("alice"), user("bob")]})
     kcr.apply_converged()
     with pytest.raises(TokenError, match="Account is not fully set up"):
-        realm.password_grant(CLIENT, "alice", "Alice-password-1", SECRET)
+        realm.password_grant(CLIENT, "bob", "Bob-password-1", SECRET)
     with BrowserLogin(realm, CLIENT, CALLBACK, client_secret=SECRET) as browser:
-        page = browser.sign_in("alice", "Alice-password-1")
+        page = browser.sign_in("bob", "Bob-password-1")
         assert page.required_action == "TERMS_AND_CONDITIONS"
         assert browser.tokens(browser.submit(page, accept=""))["access_token"]
+    # Accepted once: bob's next login goes through; alice (made before) never had to.
+    assert realm.password_grant(CLIENT, "bob", "Bob-password-1", SECRET)["access_token"]
+    assert realm.password_grant(CLIENT, "alice", "Alice-password-1", SECRET)["access_token"]
