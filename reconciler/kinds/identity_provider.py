@@ -65,6 +65,13 @@ class IdentityProviderMapper(Resource):
     config: StringMap | None = None
 
 
+def needed(ctx: Context, kind: Kind) -> bool:
+    """Read only what a plan needs: reading providers takes view-identity-providers, a role a
+    plan of a realm that declares none must not need (an export reads everything)."""
+    section = kind.sections[0].key
+    return ctx.read_all or section in ctx.desired.spec or bool(ctx.live.managed.get(section))
+
+
 def _instances(ctx: Context, alias: str = "") -> str:
     base = f"/{seg(ctx.realm)}/identity-provider/instances"
     return f"{base}/{seg(alias)}" if alias else base
@@ -85,6 +92,8 @@ class IdentityProviderKind(Kind):
         return {str(spec["alias"]): dict(spec) for spec in realm.spec.get("identityProviders") or []}
 
     def read(self, ctx: Context) -> dict[str, Obj]:
+        if not needed(ctx, self):
+            return {}
         return {str(rep["alias"]): dict(rep) for rep in ctx.api.get(_instances(ctx)) or []}
 
     def compare(self, key: str, desired: Obj, live: Obj, ctx: Context) -> list[FieldDiff]:
@@ -152,6 +161,8 @@ class IdentityProviderMapperKind(Kind):
         return {mapper_key(spec): dict(spec) for spec in realm.spec.get("identityProviderMappers") or []}
 
     def read(self, ctx: Context) -> dict[str, Obj]:
+        if not needed(ctx, self):
+            return {}
         providers = ctx.live.of(IdentityProviderKind.name)
         found = ctx.api.map(lambda alias: ctx.api.get(_mappers(ctx, alias)) or [], sorted(providers))
         return {mapper_key(m): dict(m) for mappers in found for m in mappers}
