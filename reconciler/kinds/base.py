@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any, ClassVar, Literal
 
-from reconciler.compare import FieldDiff, Rules, diff_declared, redact
+from reconciler.compare import FieldDiff, Rules, diff_declared, redact, scalar_to_str
 from reconciler.desired.representation import Model
 from reconciler.desired.state import DesiredRealm
 from reconciler.keycloak.client import AdminClient
@@ -178,3 +178,15 @@ class Kind(ABC):
 
 def without_extensions(spec: Mapping[str, Any]) -> Obj:
     return {k: v for k, v in spec.items() if k != STATE_KEY}
+
+
+def overlay(stored: Mapping[str, Any], desired: Mapping[str, Any], string_maps: tuple[str, ...] = ()) -> Obj:
+    """A whole object for a PUT that replaces it: what is stored, with the declared fields over it;
+    declared ``string_maps`` (``config``) are merged key by key, their values as Keycloak stores them."""
+    out = dict(stored)
+    for name, value in desired.items():
+        if name in string_maps and isinstance(value, Mapping):
+            out[name] = {**(stored.get(name) or {}), **{k: scalar_to_str(v) for k, v in value.items()}}
+        else:
+            out[name] = value
+    return out

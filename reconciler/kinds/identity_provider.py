@@ -16,16 +16,16 @@ How Keycloak 26.7 handles them (proven in ``tests/integration/test_facts_identit
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import ClassVar
 
 from pydantic import Field
 
-from reconciler.compare import FieldDiff, Rules, diff_declared, scalar_to_str
+from reconciler.compare import FieldDiff, Rules, diff_declared
 from reconciler.desired.representation import Resource, StringMap
 from reconciler.desired.state import DesiredRealm
 from reconciler.export.values import string_map
 from reconciler.keycloak.client import seg
-from reconciler.kinds.base import Access, Context, Kind, LiveRealm, Obj, Section
+from reconciler.kinds.base import Access, Context, Kind, LiveRealm, Obj, Section, overlay
 
 MASK = "**********"
 SECRET = "clientSecret"
@@ -107,17 +107,8 @@ class IdentityProviderKind(Kind):
         ctx.api.post(_instances(ctx), {**desired, "alias": key})
 
     def update(self, ctx: Context, key: str, desired: Obj, live: Obj, diffs: list[FieldDiff]) -> None:
-        rep: dict[str, Any] = ctx.api.get(_instances(ctx, key))
-        for field in COMPUTED:
-            rep.pop(field, None)
-        for field, value in desired.items():
-            if field == "config" and isinstance(value, dict):
-                rep["config"] = {
-                    **(rep.get("config") or {}),
-                    **{k: scalar_to_str(v) for k, v in value.items()},
-                }
-            else:
-                rep[field] = value
+        stored = {k: v for k, v in ctx.api.get(_instances(ctx, key)).items() if k not in COMPUTED}
+        rep = overlay(stored, desired, ("config",))
         ctx.api.put(_instances(ctx, key), rep)
 
     def delete(self, ctx: Context, key: str, live: Obj) -> None:
@@ -171,15 +162,7 @@ class IdentityProviderMapperKind(Kind):
         ctx.api.post(_mappers(ctx, str(desired["identityProviderAlias"])), desired)
 
     def update(self, ctx: Context, key: str, desired: Obj, live: Obj, diffs: list[FieldDiff]) -> None:
-        rep = {k: v for k, v in live.items() if not k.startswith("_")}
-        for field, value in desired.items():
-            if field == "config" and isinstance(value, dict):
-                rep["config"] = {
-                    **(rep.get("config") or {}),
-                    **{k: scalar_to_str(v) for k, v in value.items()},
-                }
-            else:
-                rep[field] = value
+        rep = overlay(live, desired, ("config",))
         ctx.api.put(_mappers(ctx, str(live["identityProviderAlias"]), str(live["id"])), rep)
 
     def delete(self, ctx: Context, key: str, live: Obj) -> None:

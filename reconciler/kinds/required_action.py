@@ -22,13 +22,13 @@ from typing import Any, ClassVar
 
 from pydantic import Field
 
-from reconciler.compare import FieldDiff, Rules, scalar_to_str
+from reconciler.compare import FieldDiff, Rules
 from reconciler.desired.representation import Resource, StringMap
 from reconciler.desired.state import DesiredRealm
 from reconciler.errors import KcrError
 from reconciler.export.values import string_map
 from reconciler.keycloak.client import seg
-from reconciler.kinds.base import Access, Context, Kind, LiveRealm, Obj, Section
+from reconciler.kinds.base import Access, Context, Kind, LiveRealm, Obj, Section, overlay
 
 FIELDS = ("alias", "name", "providerId", "enabled", "defaultAction", "priority", "config")
 # Registered in every new realm: alias -> (name, enabled, priority); all start defaultAction false and
@@ -121,15 +121,7 @@ class RequiredActionKind(Kind):
 
     def _put(self, ctx: Context, alias: str, desired: Obj) -> None:
         # PUT replaces the whole action: send what is stored with the declared fields over it.
-        rep: dict[str, Any] = ctx.api.get(_path(ctx, alias))
-        for field, value in desired.items():
-            if field == "config" and isinstance(value, dict):
-                rep["config"] = {
-                    **(rep.get("config") or {}),
-                    **{k: scalar_to_str(v) for k, v in value.items()},
-                }
-            else:
-                rep[field] = value
+        rep = overlay(ctx.api.get(_path(ctx, alias)), desired, ("config",))
         ctx.api.put(_path(ctx, alias), rep)
 
     def delete(self, ctx: Context, key: str, live: Obj) -> None:
