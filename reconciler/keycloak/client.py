@@ -46,10 +46,10 @@ UNAVAILABLE_STATUSES = frozenset({502, 503, 504})
 TOO_MANY_REQUESTS = 429
 # The longest Retry-After kcr waits for; a longer one ends the request with a message saying so.
 MAX_RETRY_AFTER = 30.0
-# A 500 is not retried here: Keycloak answers 500 to requests it cannot handle at all (a clientId
-# longer than its column, say), and sending the same request again gets the same 500. The apply
-# retries a failed write once after re-reading the object (apply.py), which covers the rare
-# transient 500 (a concurrent change of the same entity).
+# A 500 is sent again once at most: Keycloak answers 500 to requests it cannot handle at all (a
+# clientId longer than its column, say), and the same request gets the same 500 every time. A read
+# is sent again here; a write is not: the apply retries it once after re-reading the object
+# (apply.py). Either covers the rare transient 500 (a concurrent change, a database hiccup).
 
 
 def retry_after_seconds(value: str | None, now: float | None = None) -> float | None:
@@ -303,6 +303,7 @@ class AdminClient:
         502/503/504. A DELETE sent again after a lost answer that finds nothing (404) is done."""
         attempt = 0
         answer_lost = False  # an earlier attempt may have acted without us seeing its answer
+        read_500 = False
         while True:
             attempt += 1
             self._count(count_as or method)
@@ -343,6 +344,10 @@ class AdminClient:
                     return response  # not worth waiting for: the caller reports the status
                 answer_lost = answer_lost or status != TOO_MANY_REQUESTS
                 self._backoff(attempt, wait)
+                continue
+            if status == 500 and method in SAFE_METHODS and not read_500:
+                read_500 = True
+                self._backoff(attempt)
                 continue
             return response
 

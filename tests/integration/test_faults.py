@@ -173,6 +173,18 @@ def test_a_500_that_repeats_stops_the_apply_after_one_retry(
     assert len(proxy.requests("PUT", ONE_GROUP, upstream_only=False)) == 2
 
 
+def test_a_500_on_a_read_is_sent_again_once(kcr: Kcr, proxy: FaultProxy, empty_realm: str) -> None:
+    kcr.write({"realm": empty_realm})
+    realm = rf"^/admin/realms/{empty_realm}$"
+    proxy.inject("GET", realm, "status", status=500)
+    assert kcr.run("plan", kcr.path, env={"KEYCLOAK_URL": proxy.url}).exit_code == 0
+    proxy.inject("GET", realm, "status", status=500, times=None)
+    result = kcr.run("plan", kcr.path, env={"KEYCLOAK_URL": proxy.url})
+    assert result.exit_code == 1, result.output
+    assert "HTTP 500" in result.output
+    assert [s.outcome for s in proxy.requests("GET", realm, upstream_only=False)] == [500, 200, 500, 500]
+
+
 # -- item 22: a failing token endpoint is not "wrong credentials" ----------------------------------------
 def test_a_500_from_the_token_endpoint_is_not_reported_as_wrong_credentials(
     kcr: Kcr, proxy: FaultProxy, empty_realm: str
