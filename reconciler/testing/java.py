@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from reconciler.testing.errors import KeycloakLaunchError
+from reconciler.versions import KeycloakVersion
 
 MIN_JAVA = 21
 JVM_ROOTS: tuple[Path, ...] = (
@@ -29,6 +30,18 @@ JVM_ROOTS: tuple[Path, ...] = (
 _VERSION_RE = re.compile(r'version "(\d+)(?:\.(\d+))?[^"]*"')
 
 JavaProbe = Callable[[Path], "str | None"]
+
+# Keycloak before 26.6 ships a Byte Buddy that refuses Java 25 class files unless told to try anyway.
+BYTEBUDDY_EXPERIMENTAL = "-Dnet.bytebuddy.experimental=true"
+BYTEBUDDY_KNOWS_JAVA_25 = KeycloakVersion(26, 6)
+
+
+def keycloak_java_options(keycloak_version: str, java_version: int) -> tuple[str, ...]:
+    """The JVM options Keycloak ``keycloak_version`` needs to run on Java ``java_version``."""
+    version = KeycloakVersion.parse(keycloak_version)
+    if java_version >= 25 and version is not None and version < BYTEBUDDY_KNOWS_JAVA_25:
+        return (BYTEBUDDY_EXPERIMENTAL,)
+    return ()
 
 
 @dataclass(frozen=True)

@@ -31,7 +31,7 @@ from reconciler.keycloak.settings import ConnectionSettings
 from reconciler.testing import processes
 from reconciler.testing.distribution import Progress, cache_root, prepare_distribution
 from reconciler.testing.errors import KeycloakLaunchError
-from reconciler.testing.java import find_java
+from reconciler.testing.java import find_java, keycloak_java_options
 
 DEFAULT_VERSION = "26.7.3"
 IMAGE = "quay.io/keycloak/keycloak"
@@ -271,6 +271,7 @@ def server_command(home: Path, http_port: int, management_port: int) -> list[str
         str(home / "bin" / "kc.sh"),
         "start",
         "--optimized",
+        "--cache=local",
         "--http-enabled=true",
         "--hostname-strict=false",
         f"--http-host={HOST}",
@@ -280,7 +281,13 @@ def server_command(home: Path, http_port: int, management_port: int) -> list[str
 
 
 def server_environment(
-    base: Mapping[str, str], *, java_home: Path, run_id: str, run_dir: Path, credentials: _Credentials
+    base: Mapping[str, str],
+    *,
+    java_home: Path,
+    run_id: str,
+    run_dir: Path,
+    credentials: _Credentials,
+    java_options: tuple[str, ...] = (),
 ) -> dict[str, str]:
     """The environment of kc.sh: ours, minus any KC_*/JAVA_OPTS that would reconfigure Keycloak."""
     env = {
@@ -289,9 +296,14 @@ def server_environment(
         if not k.startswith("KC_") and k not in ("JAVA_OPTS", "JAVA_OPTS_APPEND", "JAVA_OPTS_KC_HEAP")
     }
     env["JAVA_HOME"] = str(java_home)
-    # Our marker, and the transaction log in the run's own folder (not in the shared distribution).
-    env["JAVA_OPTS_APPEND"] = (
-        f"{RUN_MARKER}{run_id} -Dquarkus.transaction-manager.object-store.directory={run_dir / 'tx'}"
+    # Our marker, the transaction log in the run's own folder (not in the shared distribution), and
+    # what this Keycloak version needs on this Java.
+    env["JAVA_OPTS_APPEND"] = " ".join(
+        [
+            f"{RUN_MARKER}{run_id}",
+            f"-Dquarkus.transaction-manager.object-store.directory={run_dir / 'tx'}",
+            *java_options,
+        ]
     )
     env.update(credentials.bootstrap_env())
     return env
@@ -349,7 +361,12 @@ def launch_distribution(
     proc = processes.spawn(
         server_command(home, http_port, management_port),
         env=server_environment(
-            env, java_home=java.home, run_id=run_id, run_dir=run_dir, credentials=credentials
+            env,
+            java_home=java.home,
+            run_id=run_id,
+            run_dir=run_dir,
+            credentials=credentials,
+            java_options=keycloak_java_options(version, java.version),
         ),
         log_file=log_file,
         cwd=run_dir,

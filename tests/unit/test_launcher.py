@@ -21,7 +21,14 @@ import pytest
 from reconciler.testing import processes
 from reconciler.testing.distribution import BUILD_STAMP, cache_root, fetch_zip, prepare_distribution, unpack
 from reconciler.testing.errors import KeycloakLaunchError
-from reconciler.testing.java import JavaInstall, find_java, installed_javas, parse_java_version
+from reconciler.testing.java import (
+    BYTEBUDDY_EXPERIMENTAL,
+    JavaInstall,
+    find_java,
+    installed_javas,
+    keycloak_java_options,
+    parse_java_version,
+)
 from reconciler.testing.server import (
     DEFAULT_START_TIMEOUT,
     RUN_MARKER,
@@ -33,6 +40,7 @@ from reconciler.testing.server import (
     free_ports,
     launch_distribution,
     select_source,
+    server_command,
     server_environment,
     start_timeout,
     wait_until_ready,
@@ -233,6 +241,39 @@ def test_server_environment_keeps_our_settings_and_drops_foreign_keycloak_ones(t
     assert env["KC_BOOTSTRAP_ADMIN_PASSWORD"] == "pw"
 
 
+@pytest.mark.parametrize(
+    ("keycloak", "java", "options"),
+    [
+        ("26.0.8", 25, (BYTEBUDDY_EXPERIMENTAL,)),
+        ("26.5.6", 25, (BYTEBUDDY_EXPERIMENTAL,)),
+        ("26.0.15.redhat-00001", 25, (BYTEBUDDY_EXPERIMENTAL,)),
+        ("26.6.4", 25, ()),
+        ("26.7.3", 25, ()),
+        ("26.0.8", 21, ()),  # the JDK these versions were made for needs nothing
+        ("999.0.0-SNAPSHOT", 25, ()),
+    ],
+)
+def test_each_keycloak_version_gets_the_java_options_it_needs(
+    keycloak: str, java: int, options: tuple[str, ...]
+) -> None:
+    assert keycloak_java_options(keycloak, java) == options
+
+
+def test_the_version_options_reach_the_server_and_caches_stay_local(tmp_path: Path) -> None:
+    env = server_environment(
+        {},
+        java_home=Path("/jdk25"),
+        run_id="abc",
+        run_dir=tmp_path,
+        credentials=_Credentials(password="pw", client_secret="cs"),
+        java_options=keycloak_java_options("26.0.8", 25),
+    )
+    assert BYTEBUDDY_EXPERIMENTAL in env["JAVA_OPTS_APPEND"].split()
+    assert f"{RUN_MARKER}abc" in env["JAVA_OPTS_APPEND"].split()
+    # --cache is a run-time option on every 26.x (26.0 refuses it in `kc.sh build`).
+    assert "--cache=local" in server_command(tmp_path, 1, 2)
+
+
 def test_server_description_and_env_keep_secrets_out_of_repr() -> None:
     server = KeycloakServer(
         url="http://127.0.0.1:4000",
@@ -373,8 +414,8 @@ def test_prepare_builds_once_and_cleans_up_after_an_interrupted_unpack(tmp_path:
     assert home == again == cache / "keycloak-1.2.3"
     assert not interrupted.exists()
     builds = (home / "builds.txt").read_text().splitlines()
-    assert builds == ["build --db=dev-mem --cache=local --health-enabled=true"]
-    assert (home / BUILD_STAMP).read_text().strip() == "--db=dev-mem --cache=local --health-enabled=true"
+    assert builds == ["build --db=dev-mem --health-enabled=true"]
+    assert (home / BUILD_STAMP).read_text().strip() == "--db=dev-mem --health-enabled=true"
 
 
 def test_an_interrupted_build_is_redone(tmp_path: Path) -> None:
