@@ -8,7 +8,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 LAUNCH := $(BIN)/python -m reconciler.testing
 
-.PHONY: install test unit lint demo keycloak-up keycloak-down keycloak-status bench clean
+.PHONY: install test test-matrix unit lint demo keycloak-up keycloak-down keycloak-status bench clean
 
 install: $(STAMP)
 
@@ -20,6 +20,12 @@ $(STAMP): pyproject.toml
 # The whole suite, against a real Keycloak that the pytest plugin starts and stops.
 test: install
 	$(BIN)/pytest
+
+# The integration and end-to-end tests on every supported Keycloak version, one after another (each
+# run starts its own server of that version); prints the time each took. MATRIX_VERSIONS picks others.
+MATRIX_VERSIONS ?=
+test-matrix: install
+	$(BIN)/python scripts/test_matrix.py $(MATRIX_VERSIONS)
 
 # The benchmarks only, with their figures printed (also appended to benchmark-results.jsonl); the
 # scale table (kcr next to the minimal reads, realm import and partialImport, with request counts and

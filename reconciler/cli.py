@@ -283,20 +283,21 @@ def _plan_read_only(paths: tuple[str, ...], realms: tuple[str, ...], conn: dict[
 
     state = _load(paths)
     with AdminClient(make_settings(conn)) as api:
+        version = _server_version(api)
         the_plan, _ = make_plan(api, state, realms=_select_realms(state, realms))
-        the_plan.server_version = _server_version(api)
+        the_plan.server_version = version
     return the_plan
 
 
 def _server_version(api: Any) -> str:
-    from reconciler.errors import ApiError
+    """The server's version ("" when it does not tell this account), warning when kcr does not
+    support it or cannot check it."""
+    from reconciler.versions import version_warning
 
-    try:
-        return str(api.server_version())
-    except (ApiError, KeyError, TypeError):
-        # serverinfo needs master-realm rights: a realm-scoped account gets a 403, or (Keycloak 26.7)
-        # a 200 without ``systemInfo``. The version is informational only.
-        return ""
+    warning = version_warning(api.server_info())
+    if warning:
+        click.secho(f"Warning: {warning}", fg="yellow", err=True)
+    return str(api.server_version())
 
 
 @main.command()
@@ -362,6 +363,7 @@ def apply(
         click.echo(f"  {mark} {change.address}: {status}")
 
     with AdminClient(make_settings(conn)) as api:
+        _server_version(api)
         outcome = apply_desired(
             api,
             state,

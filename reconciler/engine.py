@@ -17,6 +17,7 @@ from reconciler.kinds.base import STATE_KEY, Context, LiveRealm, without_extensi
 from reconciler.live import read_live
 from reconciler.live_checks import check_live_references
 from reconciler.plan import Action, Change, Plan, Unmanaged
+from reconciler.versions import version_problems
 
 RealmDiff = tuple[list[Change], list[Unmanaged], dict[str, str | None]]
 
@@ -149,6 +150,14 @@ def order_changes(changes: list[Change]) -> list[Change]:
     return [Change(**{**c.__dict__, "order": i}) for i, c in enumerate(ordered, start=1)]
 
 
+def check_server_version(api: AdminClient, desired: DesiredState, names: list[str]) -> None:
+    """Stop before reading (and so before any write) when the realms use what the server lacks."""
+    server = api.server_info()
+    problems = [p for name in names for p in version_problems(desired.realms[name], server)]
+    if problems:
+        raise DesiredStateError(problems)
+
+
 def make_plan(
     api: AdminClient,
     desired: DesiredState,
@@ -164,6 +173,7 @@ def make_plan(
     fingerprints: dict[str, str | None] = {}
     lives: dict[str, LiveRealm] = {}
     names = [n for n in desired.realms if realms is None or n in realms]
+    check_server_version(api, desired, names)
     for name in names:
         lives[name] = read_live(api, desired.realms[name], kinds)
     # References the live realm must satisfy: refused here, before any write, with every problem.

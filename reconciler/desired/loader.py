@@ -89,6 +89,8 @@ def _locations(realm: MergedRealm) -> dict[str, SourceLocation]:
         items = _collection(realm.spec, collection)
         key_field = KEY_FIELDS.get(collection, "name")
         for obj, (doc, path) in zip(items, origins, strict=True):
+            if isinstance(obj, str):  # a name in a list of names (defaultDefaultClientScopes)
+                out[f"{collection}[{obj}]"] = doc.location(path)
             if not isinstance(obj, dict):
                 continue
             name = obj.get(key_field) or obj.get("name") or obj.get("serviceAccountClientId")

@@ -25,12 +25,14 @@ import httpx
 from reconciler.__about__ import __version__
 from reconciler.errors import (
     AuthenticationFailed,
+    Forbidden,
     KcrError,
     KeycloakUnreachable,
     SettingsError,
     api_error_for,
 )
 from reconciler.keycloak.settings import ConnectionSettings
+from reconciler.versions import ServerInfo
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -200,6 +202,8 @@ class AdminClient:
         self._token_expires = 0.0
         self._token_lock = threading.Lock()
         self._count_lock = threading.Lock()
+        self._info_lock = threading.Lock()
+        self._server_info: ServerInfo | None = None
         self.requests: Counter[str] = Counter()  # by HTTP method, token requests under "TOKEN"
         self.started = time.monotonic()
 
@@ -462,6 +466,18 @@ class AdminClient:
         with ThreadPoolExecutor(max_workers=self.settings.concurrency) as pool:
             return list(pool.map(fn, materialised))
 
+    def server_info(self) -> ServerInfo:
+        """The server's version and feature flags, read once per client (see reconciler.versions for
+        what an account without realm-admin gets: no version)."""
+        with self._info_lock:
+            if self._server_info is None:
+                try:
+                    info = self.get("/admin/serverinfo")
+                except Forbidden:
+                    info = None
+                self._server_info = ServerInfo.from_serverinfo(info)
+            return self._server_info
+
     def server_version(self) -> str:
-        info = self.get("/admin/serverinfo")
-        return str(info["systemInfo"]["version"])
+        """The server's version, "" when it did not tell this account."""
+        return self.server_info().version_text

@@ -9,6 +9,9 @@ Admin API behaviour this module relies on (Keycloak 26.7, checked in tests/integ
   ``defaultClientScopes``/``optionalClientScopes`` replace the realm defaults, and declaring only one
   of them leaves the other EMPTY; unknown scope names are silently dropped. Enabling the service
   account adds the ``service_account`` scope to the default links.
+- Before 26.1 (``versions.SERVICE_ACCOUNT_SCOPE``) enabling the service account puts the mappers
+  Client ID, Client Host and Client IP Address on the client itself: Keycloak's own unless declared,
+  like the ``service_account`` link later.
 - ``PUT /clients/{id}``: a null field keeps its value; ``attributes`` merge (null or "" removes a key);
   ``protocolMappers``, when present, replaces the mapper set matched by protocol+name (matches keep
   their id); the scope lists are ignored (links have their own endpoints).
@@ -39,12 +42,16 @@ from reconciler.kinds.client_scope import (
     mapper_body,
     reconcile_links,
 )
+from reconciler.versions import SERVICE_ACCOUNT_SCOPE as SCOPE_FOR_SERVICE_ACCOUNTS
+from reconciler.versions import has
 
 DEFAULT_SCOPES = "defaultClientScopes"
 OPTIONAL_SCOPES = "optionalClientScopes"
 LINK_FIELDS = (DEFAULT_SCOPES, OPTIONAL_SCOPES)
 # Keycloak links this scope itself while the service account is enabled.
 SERVICE_ACCOUNT_SCOPE = "service_account"
+# What Keycloak before 26.1 puts on a client when its service account is enabled.
+SERVICE_ACCOUNT_MAPPERS = frozenset({"Client ID", "Client Host", "Client IP Address"})
 NOISE = ("access",)  # read-only parts of a GET that are never compared nor sent back
 # Booleans a GET leaves out when false (the only one on 26.7: tests/integration/test_realm_file_defects.py).
 OMITTED_WHEN_FALSE = ("authorizationServicesEnabled",)
@@ -68,6 +75,14 @@ def _kept_links(desired: Mapping[str, Any]) -> frozenset[str]:
     """Links that Keycloak manages unless the user declares them."""
     declared = set(desired.get(DEFAULT_SCOPES) or []) | set(desired.get(OPTIONAL_SCOPES) or [])
     return frozenset() if SERVICE_ACCOUNT_SCOPE in declared else frozenset({SERVICE_ACCOUNT_SCOPE})
+
+
+def _kept_mappers(ctx: Context, desired: Mapping[str, Any], live: Mapping[str, Any]) -> frozenset[str]:
+    """Mappers that Keycloak manages unless the user declares them (service accounts before 26.1)."""
+    if not live.get("serviceAccountsEnabled") or has(ctx.api.server_info(), SCOPE_FOR_SERVICE_ACCOUNTS):
+        return frozenset()
+    declared = {m.get("name") for m in desired.get("protocolMappers") or [] if isinstance(m, Mapping)}
+    return SERVICE_ACCOUNT_MAPPERS - declared
 
 
 class ClientKind(Kind):
@@ -124,6 +139,11 @@ class ClientKind(Kind):
     def compare(self, key: str, desired: Obj, live: Obj, ctx: Context) -> list[FieldDiff]:
         kept = _kept_links(desired)
         view = {**live, **{f: [s for s in live.get(f) or [] if s not in kept] for f in LINK_FIELDS}}
+        kept_mappers = _kept_mappers(ctx, desired, live)
+        if kept_mappers:
+            view["protocolMappers"] = [
+                m for m in view["protocolMappers"] if m.get("name") not in kept_mappers
+            ]
         return diff_declared(desired, view, self.rules)
 
     # -- writes ----------------------------------------------------------------------------------
@@ -164,14 +184,15 @@ class ClientKind(Kind):
         rep: Obj | None = None
         if any(not d.path.startswith(LINK_FIELDS) for d in diffs):
             rep = ctx.api.get(path)
-            ctx.api.put(path, self._update_body(rep, desired))
+            ctx.api.put(path, self._update_body(rep, desired, _kept_mappers(ctx, desired, rep)))
         if any(d.path.startswith(LINK_FIELDS) for d in diffs):
             current = _live_client(rep if rep is not None else ctx.api.get(path))
             self._reconcile_links(ctx, key, desired, current)
         self._record(ctx, key)
 
-    def _update_body(self, rep: Obj, desired: Obj) -> Obj:
-        """The client as read, with the declared fields laid over it (Keycloak's PUT needs it whole)."""
+    def _update_body(self, rep: Obj, desired: Obj, kept_mappers: frozenset[str] = frozenset()) -> Obj:
+        """The client as read, with the declared fields laid over it (Keycloak's PUT needs it whole);
+        ``kept_mappers`` are Keycloak's own and stay."""
         body: Obj = {k: v for k, v in rep.items() if k not in NOISE}
         live_mappers = {m.get("name"): m for m in body.pop("protocolMappers", None) or []}
         protocol = str(desired.get("protocol") or rep.get("protocol") or DEFAULT_PROTOCOL)
@@ -184,6 +205,7 @@ class ClientKind(Kind):
             elif field == "protocolMappers":
                 # Present means "exactly these mappers" (matched by protocol+name).
                 body[field] = [mapper_body(m, live_mappers.get(m.get("name")), protocol) for m in value]
+                body[field] += [m for name, m in live_mappers.items() if name in kept_mappers]
             else:
                 body[field] = value
         if "secret" not in desired:

@@ -1,0 +1,303 @@
+"""Keycloak versions: parsing, the supported range, and the ONE table of what differs between versions.
+
+Every difference between the supported Keycloak versions that kcr knows of is a row of ``FACTS`` below,
+with the first version that has it (and, for what a server can switch off, its feature flag). Code asks
+``has(server, FACT)``; nothing else compares version numbers. ``tests/integration/test_server_versions.py``
+shows each row on both sides of its version (``make test-matrix`` runs it on every supported version).
+
+The version comes from ``GET /admin/serverinfo`` (``systemInfo.version``), read once per run. Keycloak
+gives ``systemInfo`` only to accounts with the realm-management role realm-admin (or master admins):
+with fewer rights (view-realm, ...) it answers without it, and with none at all 403. Then the version is
+unknown: a warning says so and the checks assume the newest supported version.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any, NamedTuple
+
+from reconciler.desired.state import DesiredRealm
+from reconciler.errors import Problem
+
+
+class KeycloakVersion(NamedTuple):
+    major: int
+    minor: int
+    patch: int = 0
+
+    @classmethod
+    def parse(cls, text: str) -> KeycloakVersion | None:
+        """``26.0.8``, ``26.0.15.redhat-00001`` (Red Hat build), ``999.0.0-SNAPSHOT`` (nightly); None when
+        the text is not a version."""
+        match = re.match(r"\s*(\d+)\.(\d+)(?:\.(\d+))?", text or "")
+        if not match:
+            return None
+        return cls(int(match.group(1)), int(match.group(2)), int(match.group(3) or 0))
+
+    @property
+    def line(self) -> str:
+        """The release line, e.g. ``26.0``."""
+        return f"{self.major}.{self.minor}"
+
+    def __str__(self) -> str:
+        return f"{self.major}.{self.minor}.{self.patch}"
+
+
+# The release lines kcr supports, and the patch of each that the tests run against.
+OLDEST_SUPPORTED = KeycloakVersion(26, 0)
+NEWEST_SUPPORTED = KeycloakVersion(26, 7)  # any 26.7.x
+TESTED_VERSIONS: tuple[str, ...] = ("26.0.8", "26.2.5", "26.4.7", "26.5.6", "26.6.4", "26.7.3")
+
+
+@dataclass(frozen=True)
+class ServerInfo:
+    """What kcr knows of the server: its version (None when it did not say) and its feature flags."""
+
+    version_text: str = ""
+    features: Mapping[str, bool] = field(default_factory=dict)  # empty when not told
+
+    @property
+    def version(self) -> KeycloakVersion | None:
+        return KeycloakVersion.parse(self.version_text)
+
+    @classmethod
+    def from_serverinfo(cls, info: Any) -> ServerInfo:
+        if not isinstance(info, dict):
+            return cls()
+        system = info.get("systemInfo")
+        version = str(system.get("version") or "") if isinstance(system, dict) else ""
+        features = {
+            str(f["name"]): bool(f.get("enabled"))
+            for f in info.get("features") or []
+            if isinstance(f, dict) and "name" in f
+        }
+        return cls(version_text=version, features=features)
+
+
+def supported(version: KeycloakVersion) -> bool:
+    """Whether ``version`` is on a supported release line (any patch of 26.0 ... 26.7)."""
+    return version >= OLDEST_SUPPORTED and version[:2] <= NEWEST_SUPPORTED[:2]
+
+
+def version_warning(server: ServerInfo) -> str | None:
+    """A warning when the server is outside the supported range or did not tell its version."""
+    version = server.version
+    if version is None:
+        return (
+            "Keycloak did not tell its version to this account (GET /admin/serverinfo answered without "
+            "systemInfo: it needs the realm-management role realm-admin); kcr assumes "
+            f"{NEWEST_SUPPORTED.line} and cannot check that the desired state fits the server's version"
+        )
+    if supported(version):
+        return None
+    side = "older" if version < OLDEST_SUPPORTED else "newer"
+    return (
+        f"Keycloak {server.version_text} is {side} than the versions kcr supports ({OLDEST_SUPPORTED.line} "
+        f"to {NEWEST_SUPPORTED.line}; tested on {', '.join(TESTED_VERSIONS)}): the plan may miss or "
+        "misread what this version has or lacks"
+    )
+
+
+# Where a realm spec uses something: (object address in DesiredRealm.locations, path inside it).
+Uses = Callable[[Mapping[str, Any]], Iterator[tuple[str, str]]]
+
+
+@dataclass(frozen=True)
+class Fact:
+    """Something Keycloak has from version ``since`` on (and lacks before)."""
+
+    since: KeycloakVersion
+    what: str  # for messages: "<what> needs Keycloak <since> or newer"
+    feature: str = ""  # the serverinfo feature flag that can switch it off, if any
+    uses: Uses | None = None  # where a desired realm uses it (None: kcr adapts by itself)
+    hint: str = ""  # what to do on an older server
+    builtins: frozenset[str] = frozenset()  # names Keycloak creates with every realm from ``since`` on
+
+
+def has(server: ServerInfo, fact: Fact) -> bool:
+    """Whether the server has ``fact``. An unknown version counts as the newest (see version_warning);
+    a feature flag counts only when the server listed its features."""
+    version = server.version
+    if version is not None and version < fact.since:
+        return False
+    return not (fact.feature and server.features and not server.features.get(fact.feature, False))
+
+
+def lacking_builtins(server: ServerInfo) -> frozenset[str]:
+    """Names of builtins.py that this server does not create (they came with a later version)."""
+    return frozenset(name for fact in FACTS if not has(server, fact) for name in fact.builtins)
+
+
+def lacks_message(server: ServerInfo, fact: Fact) -> str:
+    version = server.version
+    if version is not None and version < fact.since:
+        return f"{fact.what} needs Keycloak {fact.since.line} or newer; the server runs {server.version_text}"
+    return f"{fact.what} is switched off on this Keycloak (feature {fact.feature.lower()} is disabled)"
+
+
+# ---- where a desired realm uses each feature --------------------------------------------------------
+
+
+def _items(spec: Mapping[str, Any], collection: str, key: str) -> Iterator[tuple[str, Mapping[str, Any]]]:
+    for item in spec.get(collection) or []:
+        if isinstance(item, Mapping):
+            yield f"{collection}[{item.get(key)}]", item
+
+
+def _declared_fields(realm_fields: tuple[str, ...]) -> Uses:
+    def uses(spec: Mapping[str, Any]) -> Iterator[tuple[str, str]]:
+        for name in realm_fields:
+            if name in spec:
+                yield name, ""
+
+    return uses
+
+
+def _organizations(spec: Mapping[str, Any]) -> Iterator[tuple[str, str]]:
+    for address, _ in _items(spec, "organizations", "alias"):
+        yield address, ""
+
+
+STANDARD_TOKEN_EXCHANGE_ATTRIBUTE = "standard.token.exchange.enabled"
+
+
+def _standard_token_exchange(spec: Mapping[str, Any]) -> Iterator[tuple[str, str]]:
+    for address, client in _items(spec, "clients", "clientId"):
+        attributes = client.get("attributes") or {}
+        if (
+            isinstance(attributes, Mapping)
+            and str(attributes.get(STANDARD_TOKEN_EXCHANGE_ATTRIBUTE)) == "true"
+        ):
+            yield address, f"attributes.{STANDARD_TOKEN_EXCHANGE_ATTRIBUTE}"
+
+
+ORGANIZATION_ROLES = frozenset({"view-organizations", "manage-organizations", "query-organizations"})
+
+
+def _client_role_refs(node: Any, path: str) -> Iterator[tuple[str, str]]:
+    """Every reference to a realm-management organization role below ``node``: in ``clientRoles``
+    (users, groups) and in role ``composites.client``."""
+    if isinstance(node, Mapping):
+        for key, value in node.items():
+            if key in ("clientRoles", "client") and isinstance(value, Mapping):
+                names = value.get("realm-management") or []
+                for name in names if isinstance(names, list) else []:
+                    if name in ORGANIZATION_ROLES:
+                        yield path, f"{key}.realm-management[{name}]"
+            yield from _client_role_refs(value, path)
+    elif isinstance(node, list):
+        for item in node:
+            yield from _client_role_refs(item, path)
+
+
+def _organization_roles(spec: Mapping[str, Any]) -> Iterator[tuple[str, str]]:
+    for collection, key in (("users", "username"), ("groups", "name")):
+        for address, item in _items(spec, collection, key):
+            yield from _client_role_refs(item, address)
+    roles = spec.get("roles") or {}
+    for role in roles.get("realm") or [] if isinstance(roles, Mapping) else []:
+        if isinstance(role, Mapping):
+            yield from _client_role_refs(role, f"roles.realm[{role.get('name')}]")
+
+
+def _scope_refs(scope: str) -> Uses:
+    """References to the client scope ``scope`` that the desired state does not declare itself."""
+
+    def uses(spec: Mapping[str, Any]) -> Iterator[tuple[str, str]]:
+        if any(isinstance(s, Mapping) and s.get("name") == scope for s in spec.get("clientScopes") or []):
+            return
+        for key in ("defaultDefaultClientScopes", "defaultOptionalClientScopes"):
+            if scope in (spec.get(key) or []):
+                yield f"{key}[{scope}]", ""
+        for address, client in _items(spec, "clients", "clientId"):
+            for key in ("defaultClientScopes", "optionalClientScopes"):
+                if scope in (client.get(key) or []):
+                    yield address, key
+
+    return uses
+
+
+# ---- the table ---------------------------------------------------------------------------------------
+
+ORGANIZATIONS = Fact(
+    KeycloakVersion(26, 0),
+    "organizations",
+    feature="ORGANIZATION",
+    uses=_organizations,
+    hint="enable the feature (kc.sh --features=organization) or remove the organizations",
+)
+STANDARD_TOKEN_EXCHANGE = Fact(
+    KeycloakVersion(26, 2),
+    "Standard Token Exchange V2 (client attribute standard.token.exchange.enabled)",
+    feature="TOKEN_EXCHANGE_STANDARD_V2",
+    uses=_standard_token_exchange,
+    hint="remove the attribute, or upgrade Keycloak",
+)
+ORGANIZATION_ADMIN_ROLES = Fact(
+    KeycloakVersion(26, 7),
+    "the realm-management roles view-organizations, manage-organizations and query-organizations",
+    uses=_organization_roles,
+    hint="grant view-realm/manage-realm instead, which cover organizations on older versions",
+    builtins=ORGANIZATION_ROLES,
+)
+AUTHN_CONTEXT_CLASS_REF_SCOPE = Fact(
+    KeycloakVersion(26, 7),
+    "the built-in SAML client scope AuthnContextClassRef",
+    uses=_scope_refs("AuthnContextClassRef"),
+    hint="remove the reference, or declare the scope under clientScopes",
+    builtins=frozenset({"AuthnContextClassRef"}),
+)
+# Realm fields that older versions do not know: Keycloak refuses the whole realm update with HTTP 400
+# "Unrecognized field" (mid-apply), so kcr refuses them before the first write.
+REALM_FIELDS: tuple[Fact, ...] = tuple(
+    Fact(
+        KeycloakVersion(26, minor),
+        f"the realm field {name}",
+        uses=_declared_fields((name,)),
+        hint="remove the field, or upgrade Keycloak",
+    )
+    for name, minor in (
+        ("adminPermissionsEnabled", 2),
+        ("verifiableCredentialsEnabled", 2),
+        ("maxSecondaryAuthFailures", 4),
+        ("scimApiEnabled", 4),
+        ("webAuthnPolicyResidentKey", 4),
+        ("webAuthnPolicyPasswordlessResidentKey", 4),
+    )
+)
+# Behaviour kcr adapts to by itself (no ``uses``).
+SERVICE_ACCOUNT_SCOPE = Fact(
+    KeycloakVersion(26, 2),
+    "the built-in client scope service_account (before it, enabling a service account put the mappers "
+    "Client ID, Client Host and Client IP Address on the client itself)",
+    builtins=frozenset({"service_account"}),
+)
+
+FACTS: tuple[Fact, ...] = (
+    ORGANIZATIONS,
+    STANDARD_TOKEN_EXCHANGE,
+    ORGANIZATION_ADMIN_ROLES,
+    AUTHN_CONTEXT_CLASS_REF_SCOPE,
+    SERVICE_ACCOUNT_SCOPE,
+    *REALM_FIELDS,
+)
+
+
+def version_problems(realm: DesiredRealm, server: ServerInfo) -> list[Problem]:
+    """What ``realm`` declares that the server lacks, each at the place it is written."""
+    problems: list[Problem] = []
+    for fact in FACTS:
+        if fact.uses is None or has(server, fact):
+            continue
+        for address, sub in fact.uses(realm.spec):
+            problems.append(
+                Problem(
+                    lacks_message(server, fact),
+                    location=realm.locations.get(address),
+                    path=f"{realm.name}: {address}{'.' + sub if sub else ''}",
+                    hint=fact.hint,
+                )
+            )
+    return problems
