@@ -251,22 +251,24 @@ AUTHN_CONTEXT_CLASS_REF_SCOPE = Fact(
 )
 # Realm fields that older versions do not know: Keycloak refuses the whole realm update with HTTP 400
 # "Unrecognized field" (mid-apply), so kcr refuses them before the first write.
-REALM_FIELDS: tuple[Fact, ...] = tuple(
-    Fact(
+# (field, the first minor 26.x version whose realm representation has it)
+REALM_FIELD_SINCE: dict[str, int] = {
+    "adminPermissionsEnabled": 2,
+    "verifiableCredentialsEnabled": 2,
+    "maxSecondaryAuthFailures": 4,
+    "scimApiEnabled": 4,
+    "webAuthnPolicyResidentKey": 4,
+    "webAuthnPolicyPasswordlessResidentKey": 4,
+}
+REALM_FIELDS: dict[str, Fact] = {
+    name: Fact(
         KeycloakVersion(26, minor),
         f"the realm field {name}",
         uses=_declared_fields((name,)),
         hint="remove the field, or upgrade Keycloak",
     )
-    for name, minor in (
-        ("adminPermissionsEnabled", 2),
-        ("verifiableCredentialsEnabled", 2),
-        ("maxSecondaryAuthFailures", 4),
-        ("scimApiEnabled", 4),
-        ("webAuthnPolicyResidentKey", 4),
-        ("webAuthnPolicyPasswordlessResidentKey", 4),
-    )
-)
+    for name, minor in REALM_FIELD_SINCE.items()
+}
 # Behaviour kcr adapts to by itself (no ``uses``).
 SERVICE_ACCOUNT_SCOPE = Fact(
     KeycloakVersion(26, 2),
@@ -281,7 +283,7 @@ FACTS: tuple[Fact, ...] = (
     ORGANIZATION_ADMIN_ROLES,
     AUTHN_CONTEXT_CLASS_REF_SCOPE,
     SERVICE_ACCOUNT_SCOPE,
-    *REALM_FIELDS,
+    *REALM_FIELDS.values(),
 )
 
 

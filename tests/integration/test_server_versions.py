@@ -78,11 +78,21 @@ def test_authn_context_class_ref_scope(kcr: Kcr, server: ServerInfo, fresh_realm
     _either_side(kcr, server, AUTHN_CONTEXT_CLASS_REF_SCOPE, fresh_realm, doc)
 
 
-@pytest.mark.parametrize("fact", REALM_FIELDS, ids=lambda f: f.what.split()[2])
-def test_realm_fields(kcr: Kcr, server: ServerInfo, fresh_realm: str, fact: Fact) -> None:
-    name = fact.what.split()[2]  # "the realm field <name>"
-    value = 3 if name == "maxSecondaryAuthFailures" else False
-    _either_side(kcr, server, fact, fresh_realm, {"realm": fresh_realm, name: value})
+# A value each field accepts on every version that has it (no feature flag needed).
+REALM_FIELD_VALUES = {
+    "adminPermissionsEnabled": False,
+    "verifiableCredentialsEnabled": False,
+    "maxSecondaryAuthFailures": 3,
+    "scimApiEnabled": False,
+    "webAuthnPolicyResidentKey": "Preferred",
+    "webAuthnPolicyPasswordlessResidentKey": "Preferred",
+}
+
+
+@pytest.mark.parametrize("name", sorted(REALM_FIELDS))
+def test_realm_fields(kcr: Kcr, server: ServerInfo, fresh_realm: str, name: str) -> None:
+    doc = {"realm": fresh_realm, name: REALM_FIELD_VALUES[name]}
+    _either_side(kcr, server, REALM_FIELDS[name], fresh_realm, doc)
 
 
 def test_a_service_account_client_converges_on_both_sides(
