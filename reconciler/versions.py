@@ -270,6 +270,10 @@ REALM_FIELDS: dict[str, Fact] = {
     for name, minor in REALM_FIELD_SINCE.items()
 }
 # Behaviour kcr adapts to by itself (no ``uses``).
+ORGANIZATION_LIST_ATTRIBUTES = Fact(
+    KeycloakVersion(26, 4),  # 26.0.8 lacks it, 26.4.7 has it (26.2 not checked: read the safe way)
+    "organization attributes in the organization listing (before it, only GET /organizations/{id} has them)",
+)
 SERVICE_ACCOUNT_SCOPE = Fact(
     KeycloakVersion(26, 2),
     "the built-in client scope service_account (before it, enabling a service account put the mappers "
@@ -283,6 +287,7 @@ FACTS: tuple[Fact, ...] = (
     ORGANIZATION_ADMIN_ROLES,
     AUTHN_CONTEXT_CLASS_REF_SCOPE,
     SERVICE_ACCOUNT_SCOPE,
+    ORGANIZATION_LIST_ATTRIBUTES,
     *REALM_FIELDS.values(),
 )
 

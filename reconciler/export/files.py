@@ -14,7 +14,9 @@ from reconciler.export.yaml_text import Hint, dump_document, dump_stream
 from reconciler.keycloak.client import AdminClient
 from reconciler.kinds import REGISTRY
 from reconciler.kinds.base import LiveRealm
+from reconciler.kinds.client import SERVICE_ACCOUNT_MAPPERS
 from reconciler.live import read_live
+from reconciler.versions import SERVICE_ACCOUNT_SCOPE, has
 
 ALWAYS = "realm.yaml"  # written even when empty: it names the realm
 
@@ -60,7 +62,19 @@ def read_realm(api: AdminClient, realm: str) -> LiveRealm:
 
 
 def export_realm(api: AdminClient, realm: str, *, include_users: bool = False) -> list[ExportFile]:
-    return build_files(read_realm(api, realm), include_users=include_users)
+    live = read_realm(api, realm)
+    if not has(api.server_info(), SERVICE_ACCOUNT_SCOPE):
+        _drop_service_account_mappers(live)
+    return build_files(live, include_users=include_users)
+
+
+def _drop_service_account_mappers(live: LiveRealm) -> None:
+    """Before 26.2 Keycloak puts the service-account mappers on the client itself: Keycloak's own, so
+    not exported (the client kind leaves them be unless declared)."""
+    for obj in live.of("client").values():
+        if obj.get("serviceAccountsEnabled"):
+            mappers = obj.get("protocolMappers") or []
+            obj["protocolMappers"] = [m for m in mappers if m.get("name") not in SERVICE_ACCOUNT_MAPPERS]
 
 
 # -- building documents (pure) ----------------------------------------------------------------------

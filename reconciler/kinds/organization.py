@@ -4,6 +4,8 @@
   request answers 404 "Organizations not enabled for this realm", so a realm with the flag off reads
   as having none.
 - Listings default to ``max=10``: every listing here is paged explicitly.
+- Before 26.4 (``versions.ORGANIZATION_LIST_ATTRIBUTES``) the listing leaves ``attributes`` out even with
+  ``briefRepresentation=false``: they are read per organization, for those that declare them.
 - A PUT replaces ``domains`` (absent means none) and replaces ``attributes`` when sent (absent keeps
   them): an update GETs the organization, overlays the declared fields and PUTs the whole object.
   Keycloak stores domain names in lower case; declared names are lower-cased to match.
@@ -28,6 +30,7 @@ from reconciler.export import defaults
 from reconciler.export.values import empty, list_map
 from reconciler.keycloak.client import seg
 from reconciler.kinds.base import STATE_KEY, Access, Context, Kind, LiveRealm, Obj, Section
+from reconciler.versions import ORGANIZATION_LIST_ATTRIBUTES, has
 
 SCALARS = ("name", "alias", "enabled", "description", "redirectUrl")
 PAGE = 100
@@ -128,6 +131,8 @@ class OrganizationKind(Kind):
         # them (or all, for export).
         ctx.api.map(lambda obj: self._read_members(ctx, obj), self._declaring(ctx, live, "members"))
         ctx.api.map(lambda obj: self._read_links(ctx, obj), self._declaring(ctx, live, LINKS))
+        if not has(ctx.api.server_info(), ORGANIZATION_LIST_ATTRIBUTES):
+            ctx.api.map(lambda obj: self._read_attributes(ctx, obj), self._declaring(ctx, live, "attributes"))
         return live
 
     def _declaring(self, ctx: Context, live: dict[str, Obj], field: str) -> list[Obj]:
@@ -144,7 +149,12 @@ class OrganizationKind(Kind):
         if obj is not None:
             self._read_members(ctx, obj)
             self._read_links(ctx, obj)
+            if not has(ctx.api.server_info(), ORGANIZATION_LIST_ATTRIBUTES):
+                self._read_attributes(ctx, obj)
         return obj
+
+    def _read_attributes(self, ctx: Context, obj: Obj) -> None:
+        obj["attributes"] = dict(ctx.api.get(f"{_base(ctx)}/{seg(str(obj['id']))}").get("attributes") or {})
 
     def _list(self, ctx: Context) -> dict[str, Obj] | None:
         try:

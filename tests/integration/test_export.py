@@ -15,6 +15,7 @@ from ruamel.yaml import YAML
 
 from reconciler.cli import main
 from reconciler.keycloak.client import AdminClient, seg
+from reconciler.versions import STANDARD_TOKEN_EXCHANGE, has
 
 pytestmark = pytest.mark.integration
 
@@ -331,14 +332,21 @@ def test_export_of_the_shipped_example_plans_as_no_changes(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """The realistic example (desired-state/enterprise), applied under a realm name of this test's own
-    (the e2e tests own the name ``enterprise``), reads back through the export as the same realm."""
+    (the e2e tests own the name ``enterprise``), reads back through the export as the same realm. Before
+    26.2 there is no Standard Token Exchange V2: the copy leaves its one attribute out (kcr would refuse
+    it, test_shipped_versions.py), so the rest of the example is still checked there."""
     realm = fresh_realm
+    exchange = '      standard.token.exchange.enabled: "true"\n'
+    without_exchange = not has(admin_api.server_info(), STANDARD_TOKEN_EXCHANGE)
     copy = tmp_path / "shipped" / realm
     copy.mkdir(parents=True)
     for source in sorted(SHIPPED.glob("*.yaml")):
         text = source.read_text(encoding="utf-8")
         text = text.replace("realm: enterprise\n", f"realm: {realm}\n")
         text = text.replace("default-roles-enterprise", f"default-roles-{realm}")
+        if without_exchange and source.name == "clients.yaml":
+            assert exchange in text
+            text = text.replace(exchange, "")
         (copy / source.name).write_text(text, encoding="utf-8")
         for name in re.findall(r"\$\{env:([A-Z0-9_]+)\}", text):
             monkeypatch.setenv(name, f"Export-{name.lower()}-Test-1")  # meets the password policy

@@ -18,13 +18,14 @@ from reconciler.kinds.client import ClientKind
 from reconciler.kinds.client_scope import ClientScopeKind, DefaultClientScopesKind
 from reconciler.kinds.realm import RealmKind
 from reconciler.plan import Action, Plan
+from reconciler.versions import lacking_builtins
 
 pytestmark = pytest.mark.integration
 
 KINDS: list[Kind] = [ClientScopeKind(), DefaultClientScopesKind(), ClientKind()]
 SECRET = "orders-api-secret-4f1c9b"
 NEW_SECRET = "rotated-secret-93ab1e"
-# Keycloak 26.7's realm defaults for new clients.
+# Keycloak 26.7's realm defaults for new clients (older versions lack some: realm_default).
 REALM_DEFAULT = [
     "AuthnContextClassRef",
     "acr",
@@ -87,11 +88,17 @@ def client_spec() -> Spec:
     }
 
 
-def full_spec() -> Spec:
+def realm_default(api: AdminClient) -> list[str]:
+    """The realm defaults for new clients on this server's version."""
+    lacking = lacking_builtins(api.server_info())
+    return [name for name in REALM_DEFAULT if name not in lacking]
+
+
+def full_spec(api: AdminClient) -> Spec:
     return {
         "clientScopes": [scope_spec()],
         "clients": [client_spec()],
-        "defaultDefaultClientScopes": list(REALM_DEFAULT),
+        "defaultDefaultClientScopes": realm_default(api),
         "defaultOptionalClientScopes": list(REALM_OPTIONAL),
     }
 
@@ -161,7 +168,7 @@ def configured(admin_api: AdminClient, empty_realm: str) -> str:
 def test_hand_made_configuration_declared_the_same_has_no_changes(
     admin_api: AdminClient, configured: str
 ) -> None:
-    plan = plan_for(admin_api, configured, full_spec())
+    plan = plan_for(admin_api, configured, full_spec(admin_api))
     assert plan.changes == []
     # Built-ins are neither changes nor unmanaged objects.
     assert plan.unmanaged == []
@@ -272,7 +279,7 @@ def test_one_changed_field_is_exactly_one_change_and_applies_idempotently(
     admin_api: AdminClient, configured: str, case: str
 ) -> None:
     mutate, kind, changed = CASES[case]
-    spec = full_spec()
+    spec = full_spec(admin_api)
     mutate(spec)
     desired = state(configured, spec)
     plan, lives = make_plan(admin_api, desired, kinds=KINDS)
@@ -305,7 +312,7 @@ def test_one_changed_field_is_exactly_one_change_and_applies_idempotently(
 
 
 def test_a_mapper_renamed_on_a_scope_replaces_the_old_one(admin_api: AdminClient, configured: str) -> None:
-    spec = full_spec()
+    spec = full_spec(admin_api)
     _scope(spec)["protocolMappers"][0]["name"] = "tenant-claim"
     plan = apply(admin_api, configured, spec)
     assert [c.changed_paths for c in plan.changes] == [
@@ -317,7 +324,7 @@ def test_a_mapper_renamed_on_a_scope_replaces_the_old_one(admin_api: AdminClient
 
 # -- 3. creates from scratch ---------------------------------------------------------------------
 def test_everything_created_from_scratch_then_no_changes(admin_api: AdminClient, empty_realm: str) -> None:
-    spec = full_spec()
+    spec = full_spec(admin_api)
     spec["defaultOptionalClientScopes"].append("orders")
     only_defaults = {"clientId": "only-defaults", "publicClient": True, "defaultClientScopes": ["profile"]}
     spec["clients"].append(only_defaults)
@@ -344,7 +351,7 @@ def test_everything_created_from_scratch_then_no_changes(admin_api: AdminClient,
 
 
 def test_new_realm_with_scopes_and_clients_in_one_apply(admin_api: AdminClient, fresh_realm: str) -> None:
-    spec = {"realm": fresh_realm, **full_spec()}
+    spec = {"realm": fresh_realm, **full_spec(admin_api)}
     spec["defaultDefaultClientScopes"].append("orders")
     kinds: list[Kind] = [RealmKind(), *KINDS]
     plan = apply(admin_api, fresh_realm, spec, kinds)
@@ -382,7 +389,7 @@ def test_unknown_scope_name_fails_before_any_write(admin_api: AdminClient, empty
 
 
 # -- 4. Keycloak's defaults and built-ins ------------------------------------------------------------
-def builtin_spec(realm: str) -> Spec:
+def builtin_spec(api: AdminClient, realm: str) -> Spec:
     return {
         "clients": [
             {"clientId": "account", "publicClient": True, "redirectUris": [f"/realms/{realm}/account/*"]},
@@ -393,7 +400,7 @@ def builtin_spec(realm: str) -> Spec:
             {"name": "profile", "protocol": "openid-connect", "attributes": {"include.in.token.scope": True}},
             {"name": "email", "attributes": {"display.on.consent.screen": True}},
         ],
-        "defaultDefaultClientScopes": list(REALM_DEFAULT),
+        "defaultDefaultClientScopes": realm_default(api),
         "defaultOptionalClientScopes": list(REALM_OPTIONAL),
     }
 
@@ -401,13 +408,13 @@ def builtin_spec(realm: str) -> Spec:
 def test_untouched_realm_with_a_few_builtin_fields_declared_has_no_changes(
     admin_api: AdminClient, empty_realm: str
 ) -> None:
-    plan = plan_for(admin_api, empty_realm, builtin_spec(empty_realm))
+    plan = plan_for(admin_api, empty_realm, builtin_spec(admin_api, empty_realm))
     assert plan.changes == []
     assert plan.unmanaged == []
 
 
 def test_declared_builtins_are_updated_not_created(admin_api: AdminClient, empty_realm: str) -> None:
-    spec = builtin_spec(empty_realm)
+    spec = builtin_spec(admin_api, empty_realm)
     spec["clients"][0]["redirectUris"].append("https://portal.example.com/*")
     spec["clientScopes"][0]["description"] = "Profile, as we like it"
     plan = apply(admin_api, empty_realm, spec)
@@ -505,7 +512,7 @@ class TestAdminApiFacts:
 
     def test_realm_default_scope_lists(self, admin_api: AdminClient, empty_realm: str) -> None:
         r = seg(empty_realm)
-        assert names(admin_api.get(f"/{r}/default-default-client-scopes")) == sorted(REALM_DEFAULT)
+        assert names(admin_api.get(f"/{r}/default-default-client-scopes")) == sorted(realm_default(admin_api))
         assert names(admin_api.get(f"/{r}/default-optional-client-scopes")) == sorted(REALM_OPTIONAL)
         email = get_scope(admin_api, empty_realm, "email")["id"]
         phone = get_scope(admin_api, empty_realm, "phone")["id"]
