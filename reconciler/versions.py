@@ -155,6 +155,18 @@ def _declared_fields(realm_fields: tuple[str, ...]) -> Uses:
     return uses
 
 
+def _group_descriptions(spec: Mapping[str, Any]) -> Iterator[tuple[str, str]]:
+    def walk(groups: Any, parent: str) -> Iterator[tuple[str, str]]:
+        for group in groups if isinstance(groups, list) else []:
+            if isinstance(group, Mapping):
+                path = f"{parent}/{group.get('name')}"
+                if "description" in group:
+                    yield f"groups[{path}]", "description"
+                yield from walk(group.get("subGroups"), path)
+
+    yield from walk(spec.get("groups"), "")
+
+
 def _organizations(spec: Mapping[str, Any]) -> Iterator[tuple[str, str]]:
     for address, _ in _items(spec, "organizations", "alias"):
         yield address, ""
@@ -249,16 +261,23 @@ AUTHN_CONTEXT_CLASS_REF_SCOPE = Fact(
     hint="remove the reference, or declare the scope under clientScopes",
     builtins=frozenset({"AuthnContextClassRef"}),
 )
+GROUP_DESCRIPTION = Fact(
+    KeycloakVersion(26, 2),  # 26.0.8 answers HTTP 400 "Unrecognized field", 26.4.7 stores it
+    "the group field description",
+    uses=_group_descriptions,
+    hint="remove the description, or upgrade Keycloak",
+)
 # Realm fields that older versions do not know: Keycloak refuses the whole realm update with HTTP 400
 # "Unrecognized field" (mid-apply), so kcr refuses them before the first write.
-# (field, the first minor 26.x version whose realm representation has it)
+# field -> the first 26.x minor whose realm representation has it (seen on 26.0.8, 26.2.5, 26.4.7,
+# 26.5.6, 26.6.4, 26.7.3: a version not in that list is counted with the older side)
 REALM_FIELD_SINCE: dict[str, int] = {
     "adminPermissionsEnabled": 2,
     "verifiableCredentialsEnabled": 2,
-    "maxSecondaryAuthFailures": 4,
-    "scimApiEnabled": 4,
-    "webAuthnPolicyResidentKey": 4,
-    "webAuthnPolicyPasswordlessResidentKey": 4,
+    "maxSecondaryAuthFailures": 6,
+    "scimApiEnabled": 6,
+    "webAuthnPolicyResidentKey": 7,
+    "webAuthnPolicyPasswordlessResidentKey": 7,
 }
 REALM_FIELDS: dict[str, Fact] = {
     name: Fact(
@@ -286,6 +305,7 @@ FACTS: tuple[Fact, ...] = (
     STANDARD_TOKEN_EXCHANGE,
     ORGANIZATION_ADMIN_ROLES,
     AUTHN_CONTEXT_CLASS_REF_SCOPE,
+    GROUP_DESCRIPTION,
     SERVICE_ACCOUNT_SCOPE,
     ORGANIZATION_LIST_ATTRIBUTES,
     *REALM_FIELDS.values(),

@@ -18,7 +18,7 @@ from reconciler.kinds.client import ClientKind
 from reconciler.kinds.client_scope import ClientScopeKind, DefaultClientScopesKind
 from reconciler.kinds.realm import RealmKind
 from reconciler.plan import Action, Plan
-from reconciler.versions import lacking_builtins
+from reconciler.versions import SERVICE_ACCOUNT_SCOPE, has, lacking_builtins
 
 pytestmark = pytest.mark.integration
 
@@ -92,6 +92,11 @@ def realm_default(api: AdminClient) -> list[str]:
     """The realm defaults for new clients on this server's version."""
     lacking = lacking_builtins(api.server_info())
     return [name for name in REALM_DEFAULT if name not in lacking]
+
+
+def with_service_account_link(api: AdminClient, links: list[str]) -> list[str]:
+    """``links`` and, from 26.2 on, the service_account scope Keycloak links a service-account client to."""
+    return sorted([*links, "service_account"] if has(api.server_info(), SERVICE_ACCOUNT_SCOPE) else links)
 
 
 def full_spec(api: AdminClient) -> Spec:
@@ -302,7 +307,9 @@ def test_one_changed_field_is_exactly_one_change_and_applies_idempotently(
     assert client["attributes"]["by-hand"] == "kept"
     assert client["serviceAccountsEnabled"] is True
     if _client(spec)["protocolMappers"]:
-        mapper = client["protocolMappers"][0]
+        # by name: before 26.2 the client also has Keycloak's three service-account mappers
+        declared = _client(spec)["protocolMappers"][0]["name"]
+        mapper = next(m for m in client["protocolMappers"] if m["name"] == declared)
         assert mapper["config"]["id.token.claim"] == "false"
     scope = get_scope(admin_api, configured, "orders")
     assert scope["attributes"]["gui.order"] == "5"
@@ -340,7 +347,8 @@ def test_everything_created_from_scratch_then_no_changes(admin_api: AdminClient,
 
     client = get_client(admin_api, empty_realm, "orders-api")
     assert client["secret"] == SECRET
-    assert sorted(client["defaultClientScopes"]) == ["email", "orders", "profile", "service_account"]
+    links = with_service_account_link(admin_api, ["email", "orders", "profile"])
+    assert sorted(client["defaultClientScopes"]) == links
     assert client["optionalClientScopes"] == ["phone"]
     sa_user = admin_api.get(f"/{seg(empty_realm)}/clients/{seg(client['id'])}/service-account-user")
     assert sa_user["username"] == "service-account-orders-api"
@@ -463,13 +471,14 @@ class TestAdminApiFacts:
     ) -> None:
         rep = get_client(admin_api, configured, "orders-api")
         path = f"/{seg(configured)}/clients/{seg(rep['id'])}"
-        old_mapper_id = rep["protocolMappers"][0]["id"]
+        audience = next(m for m in rep["protocolMappers"] if m["name"] == "audience")
+        old_mapper_id = audience["id"]
         admin_api.put(
             path,
             {
                 "clientId": "orders-api",
                 "protocolMappers": [
-                    {**rep["protocolMappers"][0], "config": {"included.custom.audience": "z"}},
+                    {**audience, "config": {"included.custom.audience": "z"}},
                     {
                         "name": "extra",
                         "protocol": "openid-connect",
@@ -489,7 +498,8 @@ class TestAdminApiFacts:
         assert after["attributes"]["by-hand"] == "kept"
         assert after["attributes"]["new"] == "1"
         assert "pkce.code.challenge.method" not in after["attributes"]
-        assert sorted(after["defaultClientScopes"]) == ["email", "orders", "profile", "service_account"]
+        links = with_service_account_link(admin_api, ["email", "orders", "profile"])
+        assert sorted(after["defaultClientScopes"]) == links
         assert after["serviceAccountsEnabled"] is True  # omitted on PUT: kept
         admin_api.put(path, {"clientId": "orders-api", "protocolMappers": []})
         assert "protocolMappers" not in get_client(admin_api, configured, "orders-api")

@@ -11,7 +11,7 @@ import pytest
 from reconciler.apply import apply_plan
 from reconciler.desired.state import DesiredRealm, DesiredState, Policy
 from reconciler.engine import make_plan
-from reconciler.errors import BadRequest, NotFound
+from reconciler.errors import BadRequest, DesiredStateError, NotFound
 from reconciler.keycloak.client import AdminClient, seg
 from reconciler.kinds.base import Context, Kind
 from reconciler.kinds.group import GroupKind
@@ -19,6 +19,7 @@ from reconciler.kinds.realm import RealmKind
 from reconciler.kinds.role import RoleKind
 from reconciler.live import read_live
 from reconciler.plan import Action, Plan
+from reconciler.versions import GROUP_DESCRIPTION, has
 
 pytestmark = pytest.mark.integration
 KINDS: list[Kind] = [RealmKind(), RoleKind(), GroupKind()]
@@ -26,6 +27,18 @@ Spec = dict[str, Any]
 
 
 # -- the desired state and the same state made by hand through the Admin API ---------------------
+# Group descriptions exist from 26.2 (versions.GROUP_DESCRIPTION): left out on older servers.
+MANAGERS_DESCRIPTION: Spec = {"description": "Managers"}
+
+
+@pytest.fixture(autouse=True)
+def _group_descriptions_only_where_the_server_has_them(
+    admin_api: AdminClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if not has(admin_api.server_info(), GROUP_DESCRIPTION):
+        monkeypatch.delitem(MANAGERS_DESCRIPTION, "description")
+
+
 def desired_spec() -> Spec:
     return {
         "roles": {
@@ -63,7 +76,7 @@ def desired_spec() -> Spec:
                 "subGroups": [
                     {
                         "name": "managers",
-                        "description": "Managers",
+                        **MANAGERS_DESCRIPTION,
                         "clientRoles": {"orders-api": ["write"]},
                         "subGroups": [
                             {
@@ -134,7 +147,7 @@ def build_by_hand(api: AdminClient, realm: str) -> None:
 
     acme = api.create(f"{r}/groups", {"name": "acme", "attributes": {"region": ["eu"]}})
     api.post(f"{r}/groups/{acme}/role-mappings/realm", [role_rep(api, realm, "viewer")])
-    managers = api.create(f"{r}/groups/{acme}/children", {"name": "managers", "description": "Managers"})
+    managers = api.create(f"{r}/groups/{acme}/children", {"name": "managers", **MANAGERS_DESCRIPTION})
     api.post(f"{r}/groups/{managers}/role-mappings/clients/{orders}", [role_rep(api, realm, "write", orders)])
     leads = api.create(f"{r}/groups/{managers}/children", {"name": "leads", "attributes": {"floor": ["3"]}})
     api.post(f"{r}/groups/{leads}/role-mappings/realm", [role_rep(api, realm, "admin")])
@@ -338,6 +351,10 @@ def test_one_change_is_exactly_one_planned_change_and_apply_converges(
     for role in spec["roles"]["realm"]:
         role["name"] = role["name"].replace("{realm}", empty_realm)
     desired = state(empty_realm, spec)
+    if mutate is set_group_description and not MANAGERS_DESCRIPTION:
+        with pytest.raises(DesiredStateError, match=r"group field description needs Keycloak 26\.2 or newer"):
+            make_plan(admin_api, desired, kinds=KINDS)
+        return
     plan, lives = make_plan(admin_api, desired, kinds=KINDS)
     expected = f"{empty_realm}/{address.replace('{realm}', empty_realm)}"
     assert [(c.action, c.address, c.changed_paths) for c in plan.changes] == [(action, expected, paths)]
@@ -365,7 +382,7 @@ def test_updates_keep_what_is_not_declared(admin_api: AdminClient, empty_realm: 
     assert viewer["description"] == "Can view"
     assert {k: sorted(v) for k, v in viewer["attributes"].items()} == {"level": ["5"], "tags": ["a", "b"]}
     managers = admin_api.get(f"{r}/group-by-path/acme/managers")
-    assert managers["description"] == "Managers"
+    assert managers.get("description") == MANAGERS_DESCRIPTION.get("description")
     assert managers["attributes"] == {"new": ["x"]}
     assert managers["clientRoles"] == {}
     acme = admin_api.get(f"{r}/group-by-path/acme")
@@ -533,7 +550,8 @@ def test_admin_api_facts_for_groups(admin_api: AdminClient, empty_realm: str) ->
     r = f"/{seg(empty_realm)}"
     admin_api.post(f"{r}/roles", {"name": "viewer"})
     viewer = admin_api.get(f"{r}/roles/viewer")
-    top = admin_api.create(f"{r}/groups", {"name": "top", "description": "d", "attributes": {"k": ["1"]}})
+    described = {"description": "d"} if MANAGERS_DESCRIPTION else {}
+    top = admin_api.create(f"{r}/groups", {"name": "top", **described, "attributes": {"k": ["1"]}})
     for i in range(11):
         admin_api.create(f"{r}/groups/{top}/children", {"name": f"c{i:02d}"})
     assert len(admin_api.get(f"{r}/groups/{top}/children")) == 10  # default max=10

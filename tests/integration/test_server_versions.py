@@ -12,6 +12,7 @@ from reconciler.keycloak.client import AdminClient, seg
 from reconciler.testing.server import KeycloakServer
 from reconciler.versions import (
     AUTHN_CONTEXT_CLASS_REF_SCOPE,
+    GROUP_DESCRIPTION,
     ORGANIZATION_ADMIN_ROLES,
     REALM_FIELDS,
     SERVICE_ACCOUNT_SCOPE,
@@ -76,6 +77,11 @@ def test_authn_context_class_ref_scope(kcr: Kcr, server: ServerInfo, fresh_realm
     }
     doc = {"realm": fresh_realm, "clients": [client]}
     _either_side(kcr, server, AUTHN_CONTEXT_CLASS_REF_SCOPE, fresh_realm, doc)
+
+
+def test_group_description(kcr: Kcr, server: ServerInfo, fresh_realm: str) -> None:
+    groups = [{"name": "staff", "subGroups": [{"name": "leads", "description": "Team leads"}]}]
+    _either_side(kcr, server, GROUP_DESCRIPTION, fresh_realm, {"realm": fresh_realm, "groups": groups})
 
 
 # A value each field accepts on every version that has it (no feature flag needed).
