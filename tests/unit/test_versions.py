@@ -158,3 +158,27 @@ def test_organizations_on_a_server_with_the_feature_off(tmp_path: Path) -> None:
     assert [p.message for p in problems] == [
         "organizations is switched off on this Keycloak (feature organization is disabled)"
     ]
+
+
+class _Server:
+    """Stands in for AdminClient in the CLI's version step (its serverinfo is all it reads)."""
+
+    def __init__(self, version: str) -> None:
+        self.info = ServerInfo(version)
+
+    def server_info(self) -> ServerInfo:
+        return self.info
+
+    def server_version(self) -> str:
+        return self.info.version_text
+
+
+@pytest.mark.parametrize(("version", "warned"), [("25.0.6", True), ("27.0.0", True), ("26.0.8", False)])
+def test_kcr_warns_about_a_server_outside_the_supported_range_and_goes_on(
+    version: str, warned: bool, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from reconciler.cli import _server_version
+
+    assert _server_version(_Server(version)) == version  # no exception: a warning only
+    err = capsys.readouterr().err
+    assert (f"Warning: Keycloak {version} is" in err) is warned
