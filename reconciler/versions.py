@@ -262,7 +262,7 @@ AUTHN_CONTEXT_CLASS_REF_SCOPE = Fact(
     builtins=frozenset({"AuthnContextClassRef"}),
 )
 GROUP_DESCRIPTION = Fact(
-    KeycloakVersion(26, 2),  # 26.0.8 answers HTTP 400 "Unrecognized field", 26.4.7 stores it
+    KeycloakVersion(26, 4),  # 26.0.8 and 26.2.5 answer HTTP 400 "Unrecognized field", 26.4.7 stores it
     "the group field description",
     uses=_group_descriptions,
     hint="remove the description, or upgrade Keycloak",
@@ -290,7 +290,7 @@ REALM_FIELDS: dict[str, Fact] = {
 }
 # Behaviour kcr adapts to by itself (no ``uses``).
 ORGANIZATION_LIST_ATTRIBUTES = Fact(
-    KeycloakVersion(26, 4),  # 26.0.8 lacks it, 26.4.7 has it (26.2 not checked: read the safe way)
+    KeycloakVersion(26, 2),  # 26.0.8 lacks it, 26.2.5 has it
     "organization attributes in the organization listing (before it, only GET /organizations/{id} has them)",
 )
 SERVICE_ACCOUNT_SCOPE = Fact(

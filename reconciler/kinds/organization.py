@@ -4,7 +4,7 @@
   request answers 404 "Organizations not enabled for this realm", so a realm with the flag off reads
   as having none.
 - Listings default to ``max=10``: every listing here is paged explicitly.
-- Before 26.4 (``versions.ORGANIZATION_LIST_ATTRIBUTES``) the listing leaves ``attributes`` out even with
+- Before 26.2 (``versions.ORGANIZATION_LIST_ATTRIBUTES``) the listing leaves ``attributes`` out even with
   ``briefRepresentation=false``: they are read per organization, for those that declare them.
 - A PUT replaces ``domains`` (absent means none) and replaces ``attributes`` when sent (absent keeps
   them): an update GETs the organization, overlays the declared fields and PUTs the whole object.

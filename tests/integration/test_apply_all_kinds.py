@@ -619,7 +619,7 @@ def organizations_change(doc: Doc) -> None:
 def live_org(api: AdminClient, realm: str, alias: str) -> dict[str, Any] | None:
     found = api.get(f"{realm_path(realm)}/organizations", {"briefRepresentation": "false", "max": 100})
     matches = [o for o in found if o["alias"] == alias]
-    # Read by id: the listing of Keycloak before 26.2 leaves the attributes out.
+    # Read by id: the listing of Keycloak 26.0 leaves the attributes out.
     return dict(api.get(f"{realm_path(realm)}/organizations/{matches[0]['id']}")) if matches else None
 
 

@@ -27,7 +27,7 @@ Spec = dict[str, Any]
 
 
 # -- the desired state and the same state made by hand through the Admin API ---------------------
-# Group descriptions exist from 26.2 (versions.GROUP_DESCRIPTION): left out on older servers.
+# Group descriptions exist from 26.4 (versions.GROUP_DESCRIPTION): left out on older servers.
 MANAGERS_DESCRIPTION: Spec = {"description": "Managers"}
 
 
@@ -352,7 +352,7 @@ def test_one_change_is_exactly_one_planned_change_and_apply_converges(
         role["name"] = role["name"].replace("{realm}", empty_realm)
     desired = state(empty_realm, spec)
     if mutate is set_group_description and not MANAGERS_DESCRIPTION:
-        with pytest.raises(DesiredStateError, match=r"group field description needs Keycloak 26\.2 or newer"):
+        with pytest.raises(DesiredStateError, match=r"group field description needs Keycloak 26\.4 or newer"):
             make_plan(admin_api, desired, kinds=KINDS)
         return
     plan, lives = make_plan(admin_api, desired, kinds=KINDS)
