@@ -81,8 +81,9 @@ clients:
   - clientId: exchanger
     attributes:
       standard.token.exchange.enabled: "true"
+  - clientId: urn:sp
+    protocol: saml
     optionalClientScopes: [AuthnContextClassRef]
-  - clientId: plain
 users:
   - username: org-admin
     clientRoles:
@@ -113,10 +114,10 @@ def test_on_26_0_every_use_of_a_newer_feature_is_an_error_at_its_place(tmp_path:
     assert found == {
         ("2", "r: defaultDefaultClientScopes[AuthnContextClassRef]"),
         ("4", "r: clients[exchanger].attributes.standard.token.exchange.enabled"),
-        ("4", "r: clients[exchanger].optionalClientScopes"),
-        ("10", "r: users[org-admin].clientRoles.realm-management[view-organizations]"),
-        ("14", "r: groups[admins].clientRoles.realm-management[manage-organizations]"),
-        ("19", "r: roles.realm[org-viewer].client.realm-management[query-organizations]"),
+        ("7", "r: clients[urn:sp].optionalClientScopes"),
+        ("11", "r: users[org-admin].clientRoles.realm-management[view-organizations]"),
+        ("15", "r: groups[admins].clientRoles.realm-management[manage-organizations]"),
+        ("20", "r: roles.realm[org-viewer].client.realm-management[query-organizations]"),
     }
     messages = {p.message for p in problems}
     assert (
