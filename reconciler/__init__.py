@@ -9,6 +9,9 @@ The public API, in the order data flows::
         # or, as `kcr apply` does: plan, guard, approve, apply, report
         outcome = apply_desired(api, state, approve=lambda plan: True)
 
+``make_plan(..., observer=...)`` and ``apply_desired(..., observer=...)`` report progress to an
+``Observer`` (no-op hooks to override; the CLI's terminal display is one).
+
 Names are imported on first use, so ``import reconciler`` stays cheap for the CLI and pytest plugin.
 """
 
@@ -22,6 +25,7 @@ from reconciler.__about__ import __version__
 _EXPORTS = {
     "AdminClient": "reconciler.keycloak.client",
     "ConnectionSettings": "reconciler.keycloak.settings",
+    "Observer": "reconciler.observe",
     "Plan": "reconciler.plan",
     "apply_desired": "reconciler.workflow",
     "apply_plan": "reconciler.apply",
@@ -40,6 +44,7 @@ def __getattr__(name: str) -> Any:
 __all__ = [
     "AdminClient",
     "ConnectionSettings",
+    "Observer",
     "Plan",
     "__version__",
     "apply_desired",

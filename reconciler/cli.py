@@ -6,18 +6,22 @@ Exit codes: 0 success; 1 error (including usage errors, unlike click's default 2
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
 from reconciler.__about__ import __version__
 from reconciler.errors import ApplyError, ApplyInterrupted, DesiredStateError, KcrError
 from reconciler.keycloak.settings import ConnectionSettings
+
+if TYPE_CHECKING:
+    from reconciler.observe import Observer
 
 F = TypeVar("F", bound=Callable[..., Any])
 DEFAULT_PATH = "desired-state"
@@ -268,7 +272,7 @@ def plan(
     **conn: Any,
 ) -> None:
     """Show what `kcr apply` would change (reads Keycloak, never writes)."""
-    the_plan = _plan_read_only(paths, realms, conn)
+    the_plan = _plan_read_only(paths, realms, conn, progress=fmt != "json")
     if out:
         Path(out).write_text(the_plan.dumps(), encoding="utf-8")
     click.echo(_render(the_plan, fmt), nl=False)
@@ -276,17 +280,36 @@ def plan(
         sys.exit(2)
 
 
-def _plan_read_only(paths: tuple[str, ...], realms: tuple[str, ...], conn: dict[str, Any]) -> Any:
-    """The plan of the desired state against Keycloak, for `plan` and `drift` (GET requests only)."""
+def _plan_read_only(
+    paths: tuple[str, ...], realms: tuple[str, ...], conn: dict[str, Any], *, progress: bool
+) -> Any:
+    """The plan of the desired state against Keycloak, for `plan` and `drift` (GET requests only);
+    ``progress`` on a terminal (not for JSON output)."""
     from reconciler.engine import make_plan
     from reconciler.keycloak.client import AdminClient
 
     state = _load(paths)
-    with AdminClient(make_settings(conn)) as api:
+    with AdminClient(make_settings(conn)) as api, _progress(progress) as observer:
         version = _server_version(api)
-        the_plan, _ = make_plan(api, state, realms=_select_realms(state, realms))
+        the_plan, _ = make_plan(api, state, realms=_select_realms(state, realms), observer=observer)
         the_plan.server_version = version
     return the_plan
+
+
+@contextlib.contextmanager
+def _progress(wanted: bool) -> Iterator[Observer]:
+    """A progress display on stderr when it is a terminal (see reconciler.progress), else a no-op."""
+    from reconciler.observe import NOTHING
+    from reconciler.progress import TerminalProgress, shown
+
+    if not shown(sys.stderr, wanted=wanted):
+        yield NOTHING
+        return
+    display = TerminalProgress(sys.stderr)
+    try:
+        yield display
+    finally:
+        display.close()
 
 
 def _server_version(api: Any) -> str:
@@ -357,13 +380,15 @@ def apply(
     selected = None if saved is not None else _select_realms(state, realms)
     symbols = {"create": "+", "update": "~", "delete": "-"}
 
-    def progress(change: Any, result: str) -> None:
-        mark = symbols.get(change.action.value, "?")
-        status = "done" if result == "ok" else click.style("FAILED", fg="red")
-        click.echo(f"  {mark} {change.address}: {status}")
+    with AdminClient(make_settings(conn)) as api, _progress(True) as observer:
+        _server_version(api)  # warns when kcr does not support it
 
-    with AdminClient(make_settings(conn)) as api:
-        _server_version(api)
+        def progress(change: Any, result: str) -> None:
+            mark = symbols.get(change.action.value, "?")
+            status = "done" if result == "ok" else click.style("FAILED", fg="red")
+            with observer.printing():  # above the progress bar, if one is shown
+                click.echo(f"  {mark} {change.address}: {status}")
+
         outcome = apply_desired(
             api,
             state,
@@ -376,6 +401,7 @@ def apply(
             commit=git_commit(list(state.sources) or resolve_paths(paths)),
             on_change=progress,
             break_lease=break_lease,
+            observer=observer,
         )
     click.echo(outcome.summary)
     click.echo(f"{outcome.audit_summary}; {outcome.requests} requests in {outcome.seconds:.1f} s.")
@@ -418,7 +444,7 @@ def drift(
     **conn: Any,
 ) -> None:
     """Report how Keycloak differs from git (read-only): exit 0 in sync, 2 drifted, 1 error."""
-    the_plan = _plan_read_only(paths, realms, conn)
+    the_plan = _plan_read_only(paths, realms, conn, progress=fmt != "json")
     if out:
         Path(out).write_text(the_plan.dumps(), encoding="utf-8")
     click.echo(_render(the_plan, fmt, drift=True), nl=False)

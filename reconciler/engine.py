@@ -16,6 +16,7 @@ from reconciler.kinds import REGISTRY, Kind
 from reconciler.kinds.base import STATE_KEY, Context, LiveRealm, without_extensions
 from reconciler.live import read_live
 from reconciler.live_checks import check_live_references
+from reconciler.observe import NOTHING, Observer
 from reconciler.plan import Action, Change, Plan, Unmanaged
 from reconciler.versions import version_problems
 
@@ -164,6 +165,7 @@ def make_plan(
     *,
     realms: list[str] | None = None,
     kinds: Sequence[Kind] | None = None,
+    observer: Observer = NOTHING,
 ) -> tuple[Plan, dict[str, LiveRealm]]:
     """The plan for ``desired`` against the server, and the live state it was computed from."""
     started = time.monotonic()
@@ -175,7 +177,7 @@ def make_plan(
     names = [n for n in desired.realms if realms is None or n in realms]
     check_server_version(api, desired, names)
     for name in names:
-        lives[name] = read_live(api, desired.realms[name], kinds)
+        lives[name] = read_live(api, desired.realms[name], kinds, observer=observer)
     # References the live realm must satisfy: refused here, before any write, with every problem.
     problems = [p for n in names for p in check_live_references(desired.realms[n], lives[n])]
     if problems:

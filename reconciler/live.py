@@ -10,14 +10,21 @@ from reconciler.errors import NotFound
 from reconciler.keycloak.client import AdminClient, seg
 from reconciler.kinds import REGISTRY, Kind
 from reconciler.kinds.base import Context, LiveRealm
+from reconciler.observe import NOTHING, Observer
 
 
 def read_live(
-    api: AdminClient, desired: DesiredRealm, kinds: Sequence[Kind] | None = None, *, read_all: bool = False
+    api: AdminClient,
+    desired: DesiredRealm,
+    kinds: Sequence[Kind] | None = None,
+    *,
+    read_all: bool = False,
+    observer: Observer = NOTHING,
 ) -> LiveRealm:
     """Read one realm's live objects of every kind (GET only). A missing realm reads as empty.
-    ``read_all`` reads everything, also what nothing in ``desired`` declares (``kcr export``)."""
-    kinds = kinds if kinds is not None else REGISTRY
+    ``read_all`` reads everything, also what nothing in ``desired`` declares (``kcr export``).
+    ``observer`` hears of each kind read, with its count."""
+    kinds = sorted(kinds if kinds is not None else REGISTRY, key=lambda k: k.phase)
     try:
         realm_rep = api.get(f"/{seg(desired.name)}")
     except NotFound:
@@ -25,6 +32,8 @@ def read_live(
     live = LiveRealm(name=desired.name, exists=True, managed=ownership.parse(realm_rep))
     live.ids.realm = realm_rep
     ctx = Context(api=api, realm=desired.name, desired=desired, live=live, read_all=read_all)
-    for kind in sorted(kinds, key=lambda k: k.phase):
+    observer.reading(desired.name, [kind.name for kind in kinds])
+    for kind in kinds:
         live.objects[kind.name] = kind.read(ctx)
+        observer.read(desired.name, kind.name, len(live.objects[kind.name]))
     return live

@@ -19,6 +19,7 @@ from reconciler.engine import make_plan
 from reconciler.errors import ApplyReport, KcrError
 from reconciler.keycloak.client import AdminClient
 from reconciler.kinds import Kind
+from reconciler.observe import NOTHING, Observer
 from reconciler.plan import Change, Plan
 
 
@@ -56,6 +57,7 @@ def apply_desired(
     on_change: Callable[[Change, str], None] | None = None,
     break_lease: bool = False,
     kinds: Sequence[Kind] | None = None,
+    observer: Observer = NOTHING,
 ) -> ApplyOutcome:
     """Apply ``state`` to Keycloak, or exactly the ``saved`` plan if it is still fresh.
 
@@ -63,10 +65,12 @@ def apply_desired(
     approved; a saved plan was reviewed already). ``audit_path`` gets one JSON line per write, tagged
     with the git ``commit``. ``break_lease`` takes a realm's apply lease from an apply known to be
     killed. SIGTERM (a cancelled CI job) stops the apply like Ctrl-C: with the
-    report and the ownership record.
+    report and the ownership record. ``observer`` hears of the reading and of each change applied.
     """
     started = time.monotonic()
-    fresh, lives = make_plan(api, state, realms=saved.realms if saved is not None else realms, kinds=kinds)
+    fresh, lives = make_plan(
+        api, state, realms=saved.realms if saved is not None else realms, kinds=kinds, observer=observer
+    )
     if saved is not None:
         check_fresh(saved, fresh, state)
         plan = saved
@@ -78,6 +82,13 @@ def apply_desired(
     if plan.has_changes and saved is None and approve is not None and not approve(plan):
         raise KcrError("Apply cancelled: nothing was changed.")
     audit = AuditLog(audit_path, commit=commit)
+
+    def changed(change: Change, result: str) -> None:
+        if on_change is not None:
+            on_change(change, result)
+        observer.applied(change, result)
+
+    observer.applying(len(plan.changes))
     try:
         with _sigterm_interrupts():
             report = apply_plan(
@@ -86,7 +97,7 @@ def apply_desired(
                 state,
                 lives,
                 audit=audit,
-                on_change=on_change,
+                on_change=changed,
                 break_lease=break_lease,
                 kinds=kinds,
             )
