@@ -57,6 +57,8 @@ class TerminalProgress(Observer):
             file=self.stream,
             bar_format="{desc}: {n_fmt}/{total_fmt} kinds{postfix} [{elapsed}]",
             postfix="0 objects",
+            mininterval=0,  # a handful of kinds: show each one as it is read
+            miniters=1,
         )
 
     def read(self, realm: str, kind: str, count: int) -> None:
