@@ -212,7 +212,10 @@ class Applier:
         existed = ctx.live.exists
         live_objs = ctx.live.of(kind.name)
         if change.action is Action.DELETE:
-            current = live_objs.get(change.key) or kind.read_one(ctx, change.key)
+            # A side-effect delete (deleted_by) may be done already by the change that causes it:
+            # what was read at plan time says nothing, so ask Keycloak.
+            cached = None if change.deleted_by else live_objs.get(change.key)
+            current = cached or kind.read_one(ctx, change.key)
             if current is not None:
                 try:
                     kind.delete(ctx, change.key, current)

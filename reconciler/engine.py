@@ -7,13 +7,14 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any
 
 from reconciler.desired.state import DesiredRealm, DesiredState
-from reconciler.errors import DesiredStateError
+from reconciler.errors import DesiredStateError, PlanError
 from reconciler.keycloak.client import AdminClient
-from reconciler.kinds import REGISTRY, Kind
-from reconciler.kinds.base import STATE_KEY, Context, LiveRealm, without_extensions
+from reconciler.kinds import REGISTRY, Kind, by_name
+from reconciler.kinds.base import STATE_KEY, Cascade, Context, LiveRealm, without_extensions
 from reconciler.live import read_live
 from reconciler.live_checks import check_live_references
 from reconciler.observe import NOTHING, Observer
@@ -32,6 +33,14 @@ def diff_realm(
     changes: list[Change] = []
     unmanaged: list[Unmanaged] = []
     fingerprints: dict[str, str | None] = {}
+    # (the change, an object Keycloak deletes as its side effect)
+    cascades: list[tuple[Change, Cascade]] = []
+
+    def delete(kind: Kind, key: str, current: dict[str, Any], reason: str) -> None:
+        change = _delete(kind, desired.name, key, current, reason)
+        changes.append(change)
+        cascades.extend((change, c) for c in kind.deleted_with(ctx, key, current))
+
     for kind in sorted(kinds, key=lambda k: k.phase):
         declared = kind.declared(desired)
         live_objs = live.of(kind.name)
@@ -41,7 +50,7 @@ def diff_realm(
             fingerprints[address] = kind.fingerprint(current)
             if spec.get(STATE_KEY) == "absent":
                 if current is not None:
-                    changes.append(_delete(kind, desired.name, key, current, "declared absent"))
+                    delete(kind, key, current, "declared absent")
                 continue
             want = without_extensions(spec)
             if current is None:
@@ -62,21 +71,20 @@ def diff_realm(
                 continue
             diffs = kind.compare(key, want, current, ctx)
             if diffs:
-                changes.append(
-                    Change(
-                        realm=desired.name,
-                        kind=kind.name,
-                        key=key,
-                        action=Action.UPDATE,
-                        address=address,
-                        before=kind.redact({d.path: d.before for d in diffs}),
-                        after=kind.redact({d.path: d.after for d in diffs}),
-                        changed_paths=tuple(d.path for d in diffs),
-                        reason=kind.update_reason(key, diffs, current),
-                        phase=kind.phase,
-                        destroys=kind.destroys_on_update(key, diffs, current),
-                    )
+                update = Change(
+                    realm=desired.name,
+                    kind=kind.name,
+                    key=key,
+                    action=Action.UPDATE,
+                    address=address,
+                    before=kind.redact({d.path: d.before for d in diffs}),
+                    after=kind.redact({d.path: d.after for d in diffs}),
+                    changed_paths=tuple(d.path for d in diffs),
+                    reason=kind.update_reason(key, diffs, current),
+                    phase=kind.phase,
                 )
+                changes.append(update)
+                cascades.extend((update, c) for c in kind.deleted_by_update(key, diffs, current))
         if kind.collection is None:
             continue
         managed = live.managed.get(kind.collection, set())
@@ -87,29 +95,64 @@ def diff_realm(
             policy = desired.policy
             if key in managed and policy.prunes(kind.collection):
                 fingerprints[address] = kind.fingerprint(current)
-                changes.append(
-                    _delete(
-                        kind,
-                        desired.name,
-                        key,
-                        current,
-                        f"managed by kcr, no longer declared, and policy.prune includes {kind.collection}",
-                    )
+                delete(
+                    kind,
+                    key,
+                    current,
+                    f"managed by kcr, no longer declared, and policy.prune includes {kind.collection}",
                 )
             elif key not in managed and policy.prunes_unmanaged(kind.collection, key):
                 fingerprints[address] = kind.fingerprint(current)
-                changes.append(
-                    _delete(
-                        kind,
-                        desired.name,
-                        key,
-                        current,
-                        f"not declared, and policy.pruneUnmanaged.{kind.collection} names it",
-                    )
+                delete(
+                    kind, key, current, f"not declared, and policy.pruneUnmanaged.{kind.collection} names it"
                 )
             else:
                 unmanaged.append(Unmanaged(realm=desired.name, kind=kind.name, key=key, address=address))
-    return changes, unmanaged, fingerprints
+    side_effects = _side_effect_deletes(desired, live, changes, cascades)
+    changes.extend(side_effects)
+    for c in side_effects:
+        fingerprints[c.address] = by_name(c.kind).fingerprint(live.of(c.kind).get(c.key))
+    gone = {c.address for c in side_effects}
+    return changes, [u for u in unmanaged if u.address not in gone], fingerprints
+
+
+def _side_effect_deletes(
+    desired: DesiredRealm, live: LiveRealm, changes: list[Change], cascades: list[tuple[Change, Cascade]]
+) -> list[Change]:
+    """A delete of its own for each object that Keycloak deletes along with a change, so that the
+    plan shows it, the summary and ``policy.maxDeletes`` count it, and it is never "left alone".
+    Refused when the object is declared: the next plan would make it again, and so on forever."""
+    planned = {c.address: c for c in changes}
+    declared: dict[str, dict[str, Any]] = {}
+    out: list[Change] = []
+    for cause, cascade in cascades:
+        kind = by_name(cascade.kind)
+        address = kind.address(desired.name, cascade.key)
+        if address in planned and planned[address].action is Action.DELETE:
+            continue  # deleted anyway (declared absent, pruned, or already a side effect)
+        if cascade.kind not in declared:
+            declared[cascade.kind] = kind.declared(desired)
+        spec = declared[cascade.kind].get(cascade.key)
+        if spec is not None and spec.get(STATE_KEY) != "absent":
+            raise PlanError(
+                f"{cause.address}: Keycloak deletes {address} with this change ({cascade.why}), "
+                f"but {address} is declared, so every apply would make it again. Take it out of the "
+                f"desired state (or declare it state: absent), or leave {cause.address} as it is."
+            )
+        current = live.of(kind.name).get(cascade.key)
+        if current is None and kind.name in live.objects:
+            continue  # not there (any more)
+        change = _delete(
+            kind,
+            desired.name,
+            cascade.key,
+            current or {},
+            f"deleted by Keycloak with {cause.address}: {cascade.why}",
+        )
+        change = replace(change, deleted_by=cause.address)
+        planned[address] = change
+        out.append(change)
+    return out
 
 
 def _create_reason(kind: Kind, key: str, want: dict[str, Any], realm: str) -> str:
@@ -121,7 +164,6 @@ def _create_reason(kind: Kind, key: str, want: dict[str, Any], realm: str) -> st
 
 
 def _delete(kind: Kind, realm: str, key: str, live: dict[str, Any], reason: str) -> Change:
-    destroys, extra = kind.destroys_on_delete(key, live)
     return Change(
         realm=realm,
         kind=kind.name,
@@ -130,9 +172,9 @@ def _delete(kind: Kind, realm: str, key: str, live: dict[str, Any], reason: str)
         address=kind.address(realm, key),
         before=kind.redact(_public(live)),
         after=None,
-        reason=f"{reason}; {extra}" if extra else reason,
+        reason=reason,
         phase=kind.phase,
-        destroys=destroys,
+        destroys=1,
     )
 
 

@@ -35,10 +35,12 @@ class Change:
     changed_paths: tuple[str, ...] = ()
     reason: str = ""
     phase: int = 0
-    # Objects this change deletes: 1 for a delete; for an update that removes organization members
-    # managed by the organization, the number of user accounts that removal deletes.
+    # Objects this change deletes: 1 for a delete, else 0.
     destroys: int = 0
     order: int = 0
+    # On a delete that Keycloak makes as a side effect of another change (a subgroup of a deleted
+    # group, the account of a removed managed organization member): that change's address.
+    deleted_by: str = ""
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
@@ -64,6 +66,7 @@ class Change:
             phase=int(data.get("phase", 0)),
             destroys=int(data.get("destroys", 0)),
             order=int(data.get("order", 0)),
+            deleted_by=str(data.get("deleted_by", "")),
         )
 
 
@@ -101,7 +104,7 @@ class Plan:
 
     @property
     def deletes(self) -> int:
-        """Objects this plan deletes, counting user accounts removed with managed org members."""
+        """Objects this plan deletes, those that Keycloak deletes along with others included."""
         return sum(c.destroys for c in self.changes)
 
     @property

@@ -65,6 +65,15 @@ class LiveRealm:
         return self.objects.setdefault(kind, {})
 
 
+@dataclass(frozen=True)
+class Cascade:
+    """An object that Keycloak deletes as a side effect of a write of kcr's, and why."""
+
+    kind: str  # registry name of its kind
+    key: str
+    why: str  # "a subgroup is deleted with its group"
+
+
 @dataclass
 class Context:
     """What a kind gets to read or write one realm."""
@@ -140,13 +149,16 @@ class Kind(ABC):
     def redact(self, obj: Obj | None) -> Obj | None:
         return None if obj is None else redact(obj, self.rules)
 
-    def destroys_on_update(self, key: str, diffs: list[FieldDiff], live: Obj) -> int:
-        """User accounts an update deletes as a side effect (organization managed members)."""
-        return 0
+    def deleted_with(self, ctx: Context, key: str, live: Obj) -> list[Cascade]:
+        """Objects Keycloak deletes along with this one (subgroups, client roles, the accounts of
+        managed organization members): the plan shows and counts each as a delete of its own.
+        May read (GET) what it needs; the live objects of every kind are in ``ctx.live``."""
+        return []
 
-    def destroys_on_delete(self, key: str, live: Obj) -> tuple[int, str]:
-        """Objects deleting this one destroys (itself included), and what to add to the reason."""
-        return 1, ""
+    def deleted_by_update(self, key: str, diffs: list[FieldDiff], live: Obj) -> list[Cascade]:
+        """Objects Keycloak deletes when this update is made (removing a managed organization
+        member deletes the account)."""
+        return []
 
     def update_reason(self, key: str, diffs: list[FieldDiff], live: Obj) -> str:
         return "declared fields differ from Keycloak"

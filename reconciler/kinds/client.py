@@ -30,7 +30,7 @@ from reconciler.export import defaults
 from reconciler.export.values import empty, env_name, exported_fields, string_map
 from reconciler.export.yaml_text import Hint
 from reconciler.keycloak.client import seg
-from reconciler.kinds.base import Access, Context, Kind, LiveRealm, Obj, Section, without_extensions
+from reconciler.kinds.base import Access, Cascade, Context, Kind, LiveRealm, Obj, Section, without_extensions
 from reconciler.kinds.client_scope import (
     DEFAULT_LIST,
     DEFAULT_PROTOCOL,
@@ -228,6 +228,11 @@ class ClientKind(Kind):
             path_optional=lambda i: f"{path}/optional-client-scopes/{seg(i)}",
             keep=_kept_links(desired),
         )
+
+    def deleted_with(self, ctx: Context, key: str, live: Obj) -> list[Cascade]:
+        why = "a client role goes with its client, and every mapping to it too"
+        refs = ctx.live.ids.role_refs
+        return [Cascade("role", role, why) for role, (client_id, _) in refs.items() if client_id == key]
 
     def delete(self, ctx: Context, key: str, live: Obj) -> None:
         ctx.api.delete(self._path(ctx, str(live["id"])))

@@ -28,7 +28,7 @@ from reconciler.desired.state import DesiredRealm
 from reconciler.errors import NotFound
 from reconciler.export.values import named_with_attributes, role_map
 from reconciler.keycloak.client import seg
-from reconciler.kinds.base import Access, Context, Kind, LiveRealm, Obj, Section
+from reconciler.kinds.base import Access, Cascade, Context, Kind, LiveRealm, Obj, Section
 from reconciler.kinds.role import mapping_diffs, merge_list_attributes
 
 SUBGROUPS = "subGroups"
@@ -155,6 +155,11 @@ class GroupKind(Kind):
                 body["description"] = description
             ctx.api.put(f"/{seg(ctx.realm)}/groups/{group_id}", body)
         self._write_mappings(ctx, group_id, diffs)
+
+    def deleted_with(self, ctx: Context, key: str, live: Obj) -> list[Cascade]:
+        why = "a subgroup goes with its group"
+        below = [path for path in ctx.live.of(self.name) if path.startswith(key + "/")]
+        return [Cascade(self.name, path, why) for path in below]
 
     def delete(self, ctx: Context, key: str, live: Obj) -> None:
         # Deleting a group deletes its subgroups: a child pruned after its parent is already gone.

@@ -12,7 +12,8 @@
 - ``alias`` is fixed at creation (derived from ``name`` if left out; a name with spaces needs one).
 - Members are authoritative when declared. Removing an UNMANAGED member (added through the Admin API)
   only unlinks it; removing a MANAGED member (brought in by the organization's identity provider)
-  deletes the user account, and the plan says so (``destroys_on_update``, ``update_reason``).
+  deletes the user account, and so does deleting the organization: the plan shows those accounts as
+  deletes of their own (``deleted_with``, ``deleted_by_update``).
 - ``POST /organizations/{id}/members`` takes the bare user id as its JSON body (a JSON string; the
   unquoted id is accepted too).
 """
@@ -29,7 +30,7 @@ from reconciler.errors import KcrError, NotFound
 from reconciler.export import defaults
 from reconciler.export.values import empty, list_map
 from reconciler.keycloak.client import seg
-from reconciler.kinds.base import STATE_KEY, Access, Context, Kind, LiveRealm, Obj, Section
+from reconciler.kinds.base import STATE_KEY, Access, Cascade, Context, Kind, LiveRealm, Obj, Section
 from reconciler.versions import ORGANIZATION_LIST_ATTRIBUTES, has
 
 SCALARS = ("name", "alias", "enabled", "description", "redirectUrl")
@@ -182,15 +183,17 @@ class OrganizationKind(Kind):
             diffs.extend(diff_domains(desired["domains"] or [], live.get("domains") or []))
         return diffs
 
-    def destroys_on_update(self, key: str, diffs: list[FieldDiff], live: Obj) -> int:
-        return len(removed_managed_members(diffs, live))
+    def deleted_with(self, ctx: Context, key: str, live: Obj) -> list[Cascade]:
+        # Keycloak deletes the accounts of MANAGED members with their organization. Members are
+        # read only for organizations that declare them: read them for every one deleted.
+        if MANAGED_MEMBERS not in live:
+            self._read_members(ctx, live)
+        why = "the account of a managed member goes with its organization"
+        return [Cascade("user", username, why) for username in live[MANAGED_MEMBERS]]
 
-    def destroys_on_delete(self, key: str, live: Obj) -> tuple[int, str]:
-        # Deleting an organization deletes the accounts of its MANAGED members with it.
-        managed = sorted(live.get(MANAGED_MEMBERS) or [])
-        if not managed:
-            return 1, ""
-        return 1 + len(managed), f"deletes the user accounts of managed members {', '.join(managed)}"
+    def deleted_by_update(self, key: str, diffs: list[FieldDiff], live: Obj) -> list[Cascade]:
+        why = "a managed member removed from its organization loses the account"
+        return [Cascade("user", username, why) for username in removed_managed_members(diffs, live)]
 
     def update_reason(self, key: str, diffs: list[FieldDiff], live: Obj) -> str:
         removed = removed_managed_members(diffs, live)

@@ -98,25 +98,11 @@ def update_paths(change: Change) -> list[str]:
     return list(dict.fromkeys([*(change.before or {}), *(change.after or {})]))
 
 
-def destroy_warning(change: Change) -> str | None:
-    """An update that deletes user accounts (managed organization members) says so."""
-    if change.action is Action.UPDATE and change.destroys > 0:
-        n = change.destroys
-        return (
-            f"WARNING: deletes {n} user account{'s' if n != 1 else ''} "
-            "(managed organization members lose their account when removed)"
-        )
-    return None
-
-
 def change_lines(change: Change) -> list[Line]:
-    """The address line, the reason, any warning, then the fields."""
+    """The address line, the reason, then the fields."""
     lines = [Line(SIGNS[change.action], change.address, depth=0)]
     if change.reason:
         lines.append(Line("#", change.reason))
-    warning = destroy_warning(change)
-    if warning:
-        lines.append(Line("!", warning))
     if change.action is Action.CREATE:
         lines.extend(_aligned("+", change.after or {}))
     elif change.action is Action.UPDATE:
@@ -168,14 +154,3 @@ def summary_line(summary: Mapping[str, int]) -> str:
 
 
 NO_CHANGES = "No changes. Keycloak matches the desired state."
-
-
-def account_destroy_note(plan_deletes: int, destroy: int) -> str | None:
-    """When updates delete user accounts, the object count alone under-states what is deleted."""
-    accounts = plan_deletes - destroy
-    if accounts <= 0:
-        return None
-    return (
-        f"this plan also deletes {accounts} user account{'s' if accounts != 1 else ''} "
-        "(managed organization members)."
-    )

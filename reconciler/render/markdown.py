@@ -13,7 +13,7 @@ import re
 from collections.abc import Sequence
 
 from reconciler.plan import Action, Plan, Unmanaged
-from reconciler.render.lines import Line, account_destroy_note, change_lines, summary_line
+from reconciler.render.lines import Line, change_lines, summary_line
 
 PLAN_MARKER = "<!-- kcr-plan -->"
 MAX_CHARS = 60_000  # GitHub's limit is 65,536; leave room for what a workflow may add
@@ -148,9 +148,6 @@ def render_markdown(plan: Plan, *, max_chars: int = MAX_CHARS, truncation_note: 
     deleted = [c.address for c in plan.changes if c.action is Action.DELETE]
     if deleted:
         head += ["", f":warning: **{len(deleted)} to destroy:**", *bullet_list(deleted, LISTED_DELETES)]
-    note = account_destroy_note(plan.deletes, summary["destroy"])
-    if note:
-        head += ["", f":warning: **{note[0].upper()}{note[1:]}**"]
     head.append("")
     blocks = [[*(diff_line(ln) for ln in change_lines(c)), ""] for c in plan.changes]
     n = len(plan.changes)

@@ -10,7 +10,6 @@ from reconciler.render.lines import (
     NO_CHANGES,
     UNMANAGED_SHOWN,
     Line,
-    account_destroy_note,
     change_lines,
     summary_line,
 )
@@ -57,11 +56,6 @@ def render_text(plan: Plan, *, color: bool = False) -> str:
     if not plan.changes:
         out.append(click.style(NO_CHANGES, fg="green", bold=True) if color else NO_CHANGES)
         return "\n".join(out) + "\n"
-    summary = plan.summary
-    note = account_destroy_note(plan.deletes, summary["destroy"])
-    if note:
-        warning = f"Warning: {note}"
-        out.append(click.style(warning, fg="red", bold=True) if color else warning)
-    final = summary_line(summary)
+    final = summary_line(plan.summary)
     out.append(click.style(final, bold=True) if color else final)
     return "\n".join(out) + "\n"

@@ -165,18 +165,28 @@ def test_org_attributes_and_members() -> None:
 
 def test_removing_managed_members_counts_destroyed_accounts() -> None:
     one = ORGS.compare("acme", {"members": ["alice", "bob"]}, LIVE_ORG, ctx())
-    assert ORGS.destroys_on_update("acme", one, LIVE_ORG) == 1
+    assert [c.key for c in ORGS.deleted_by_update("acme", one, LIVE_ORG)] == ["carol"]
     assert (
         ORGS.update_reason("acme", one, LIVE_ORG) == "removing managed member carol deletes the user account"
     )
     two = ORGS.compare("acme", {"members": ["alice"]}, LIVE_ORG, ctx())
-    assert ORGS.destroys_on_update("acme", two, LIVE_ORG) == 2
+    assert [(c.kind, c.key) for c in ORGS.deleted_by_update("acme", two, LIVE_ORG)] == [
+        ("user", "bob"),
+        ("user", "carol"),
+    ]
     assert "bob, carol" in ORGS.update_reason("acme", two, LIVE_ORG)
+
+
+def test_deleting_an_organization_deletes_its_managed_members_accounts() -> None:
+    assert [(c.kind, c.key) for c in ORGS.deleted_with(ctx(), "acme", LIVE_ORG)] == [
+        ("user", "bob"),
+        ("user", "carol"),
+    ]
 
 
 def test_removing_unmanaged_member_destroys_nothing() -> None:
     diffs = ORGS.compare("acme", {"members": ["bob", "carol", "dave"]}, LIVE_ORG, ctx())
-    assert ORGS.destroys_on_update("acme", diffs, LIVE_ORG) == 0
+    assert ORGS.deleted_by_update("acme", diffs, LIVE_ORG) == []
     assert ORGS.update_reason("acme", diffs, LIVE_ORG) == "declared fields differ from Keycloak"
 
 

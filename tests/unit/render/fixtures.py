@@ -20,6 +20,7 @@ def change(
     destroys: int = 0,
     order: int = 0,
     phase: int = 0,
+    deleted_by: str = "",
 ) -> Change:
     return Change(
         realm=REALM,
@@ -34,6 +35,7 @@ def change(
         phase=phase,
         destroys=destroys if action is not Action.DELETE else 1,
         order=order,
+        deleted_by=deleted_by,
     )
 
 
@@ -166,12 +168,25 @@ ORG_MEMBER_DESTROY = change(
     Action.UPDATE,
     order=1,
     phase=70,
-    destroys=2,
-    reason="members differ from Keycloak",
+    reason="removing managed members carol, dave deletes their user accounts",
     before={"members": ["alice", "carol", "dave"]},
     after={"members": ["alice"]},
     paths=("members",),
 )
+ACCOUNTS_DESTROYED = [
+    change(
+        "user",
+        name,
+        Action.DELETE,
+        order=order,
+        phase=60,
+        reason="deleted by Keycloak with enterprise/organization/acme: a managed member removed from "
+        "its organization loses the account",
+        before={"username": name, "email": f"{name}@acme.example.com", "enabled": True},
+        deleted_by="enterprise/organization/acme",
+    )
+    for order, name in ((2, "carol"), (3, "dave"))
+]
 
 UNMANAGED = [unmanaged("group", "/hand-made"), unmanaged("client", "legacy-portal")]
 
@@ -201,7 +216,7 @@ def no_changes_plan() -> Plan:
 
 
 def org_member_destroy_plan() -> Plan:
-    return plan_of([ORG_MEMBER_DESTROY])
+    return plan_of([ORG_MEMBER_DESTROY, *ACCOUNTS_DESTROYED])
 
 
 def mixed_plan() -> Plan:

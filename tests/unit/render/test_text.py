@@ -43,10 +43,11 @@ def test_list_update_shows_added_and_removed_items() -> None:
     assert '      ~ redirectUris: + "https://b.example.com/*"  - "https://a.example.com/*"' in text
 
 
-def test_update_that_deletes_accounts_carries_a_warning() -> None:
+def test_accounts_deleted_by_an_update_are_deletes_of_their_own() -> None:
     text = render(org_member_destroy_plan(), "text")
-    assert "! WARNING: deletes 2 user accounts" in text
-    assert "Warning: this plan also deletes 2 user accounts (managed organization members)." in text
+    assert "  - enterprise/user/carol\n      # deleted by Keycloak with enterprise/organization/acme" in text
+    assert "  - enterprise/user/dave\n" in text
+    assert text.endswith("Plan: 0 to add, 1 to change, 2 to destroy.\n")
 
 
 @pytest.mark.parametrize(
