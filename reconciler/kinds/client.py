@@ -52,13 +52,19 @@ LINK_FIELDS = (DEFAULT_SCOPES, OPTIONAL_SCOPES)
 SERVICE_ACCOUNT_SCOPE = "service_account"
 # What Keycloak before 26.1 puts on a client when its service account is enabled.
 SERVICE_ACCOUNT_MAPPERS = frozenset({"Client ID", "Client Host", "Client IP Address"})
+MADE_BY_KEYCLOAK = "_madeByKeycloak"  # live-only mark of a built-in Keycloak makes on request
 NOISE = ("access",)  # read-only parts of a GET that are never compared nor sent back
 # Booleans a GET leaves out when false (the only one on 26.7: tests/integration/test_realm_file_defects.py).
 OMITTED_WHEN_FALSE = ("authorizationServicesEnabled",)
 
 
-def _live_client(rep: Mapping[str, Any]) -> Obj:
+def _live_client(rep: Mapping[str, Any], ctx: Context) -> Obj:
     obj: Obj = {k: v for k, v in rep.items() if k not in NOISE}
+    # A realm with adminPermissionsEnabled has a client that Keycloak made and names in the realm's
+    # adminPermissionsClient ("admin-permissions"): a built-in, never pruned nor reported unmanaged.
+    realm_rep = ctx.live.ids.realm or {}
+    if rep.get("id") and rep["id"] == (realm_rep.get("adminPermissionsClient") or {}).get("id"):
+        obj[MADE_BY_KEYCLOAK] = True
     obj["protocolMappers"] = [live_mapper(m) for m in rep.get("protocolMappers") or []]
     for flag in OMITTED_WHEN_FALSE:
         obj.setdefault(flag, False)
@@ -119,18 +125,18 @@ class ClientKind(Kind):
     def read(self, ctx: Context) -> dict[str, Obj]:
         reps = ctx.api.get_paged(f"/{seg(ctx.realm)}/clients")
         ctx.live.ids.record_clients(reps)
-        return {r["clientId"]: _live_client(r) for r in reps}
+        return {r["clientId"]: _live_client(r, ctx) for r in reps}
 
     def read_one(self, ctx: Context, key: str) -> Obj | None:
         reps = ctx.api.get(f"/{seg(ctx.realm)}/clients", {"clientId": key}) or []
         for rep in reps:
             if rep.get("clientId") == key:
                 ctx.live.ids.client_uuids[key] = str(rep["id"])
-                return _live_client(rep)
+                return _live_client(rep, ctx)
         return None
 
     def is_builtin(self, key: str, live: Obj, realm: str) -> bool:
-        if key in BUILTIN_CLIENTS:
+        if key in BUILTIN_CLIENTS or live.get(MADE_BY_KEYCLOAK):
             return True
         # The master realm holds one "<realm>-realm" client per realm, made by Keycloak.
         realm_client = (live.get("attributes") or {}).get("realm_client") == "true"
@@ -186,7 +192,7 @@ class ClientKind(Kind):
             rep = ctx.api.get(path)
             ctx.api.put(path, self._update_body(rep, desired, _kept_mappers(ctx, desired, rep)))
         if any(d.path.startswith(LINK_FIELDS) for d in diffs):
-            current = _live_client(rep if rep is not None else ctx.api.get(path))
+            current = _live_client(rep if rep is not None else ctx.api.get(path), ctx)
             self._reconcile_links(ctx, key, desired, current)
         self._record(ctx, key)
 
