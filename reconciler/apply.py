@@ -45,6 +45,11 @@ from reconciler.plan import Action, Change, Plan
 TRANSIENT = (KeycloakUnreachable, ServerError, Conflict)
 MAX_ATTEMPTS = 3
 MAX_500_ATTEMPTS = 2  # a 500 that repeats after a re-read is deterministic (a value Keycloak cannot store)
+# The ownership record is saved ahead of the objects it names, for this many of them at a time: an
+# apply killed at any point (even SIGKILL) leaves every object it created recorded as kcr's, at the
+# cost of one read and one write of the realm per batch.
+OWNERSHIP_BATCH = 50
+OWNERSHIP_ERRORS = "ownership_errors"  # ApplyReport.extra key: realms whose record was not saved
 
 
 def check_mass_delete(plan: Plan, desired: DesiredState, allow: bool) -> None:
@@ -104,7 +109,8 @@ class Applier:
         self.verify = verify
         self.on_change = on_change
         self._declared: dict[tuple[str, str], dict[str, Obj]] = {}
-        # (realm, kind, key) written successfully, for the ownership record even without re-reads.
+        # (realm, kind, key) of every create or update started: the object may exist even when
+        # its write failed halfway, so the ownership record keeps it (without re-reads).
         self._written: set[tuple[str, str, str]] = set()
         self.report = ApplyReport()
         self.leases = Leases(api, break_held=break_lease)
@@ -136,14 +142,15 @@ class Applier:
                 try:
                     if self.lives[change.realm].exists:
                         self.leases.ensure(change.realm)  # before the first write in the realm
+                    self._record_ahead(changes, index)
+                    if change.action is not Action.DELETE:
+                        self._written.add((change.realm, change.kind, change.key))
                     self._execute_with_retries(change)
                     if self.lives[change.realm].exists:
                         self.leases.ensure(change.realm)  # a realm this plan created: right after
                 except KcrError as exc:
                     self._stop(changes, index, _describe(exc), started)
                 self.report.applied.append(change.address)
-                if change.action is not Action.DELETE:
-                    self._written.add((change.realm, change.kind, change.key))
                 self.audit.record(change, "ok", seconds=time.monotonic() - started)
                 if self.on_change:
                     self.on_change(change, "ok")
@@ -167,7 +174,56 @@ class Applier:
             finally:
                 for problem in self.leases.release_all():
                     self.report.extra.setdefault("lease_errors", []).append(problem)
+        unsaved = self.report.extra.get(OWNERSHIP_ERRORS)
+        if unsaved:
+            raise ApplyError(
+                "The changes were applied, but kcr's ownership record (the realm attribute "
+                f"{ownership.ATTRIBUTE}) was not saved: {'; '.join(unsaved)}. Until it is, the objects "
+                "this apply made are not recorded as kcr's and policy.prune never deletes them. "
+                "Saving it needs the realm-management role manage-realm: grant it and run kcr apply "
+                "again, which records what is live.",
+                self.report,
+            )
         return self.report
+
+    def _record_ahead(self, changes: list[Change], index: int) -> None:
+        """Before creating or adopting an object, make sure the ownership record names it: save the
+        record with it and the next ones of its realm (at most OWNERSHIP_BATCH) that it lacks."""
+        change = changes[index]
+        live = self.lives.get(change.realm)
+        if live is None or not live.exists or self._owned_entry(change, live) is None:
+            return
+        batch = [
+            entry
+            for c in changes[index:]
+            if c.realm == change.realm
+            for entry in [self._owned_entry(c, live)]
+            if entry is not None
+        ][:OWNERSHIP_BATCH]
+        managed = {collection: set(keys) for collection, keys in live.managed.items()}
+        for collection, key in batch:
+            managed.setdefault(collection, set()).add(key)
+        try:
+            ownership.save(self.api, change.realm, managed)
+        except KcrError as exc:
+            cause = _describe(exc)
+            if "manage-realm" not in cause:
+                cause += " (saving it needs the realm-management role manage-realm)"
+            raise KcrError(
+                f"could not save kcr's ownership record (the attribute {ownership.ATTRIBUTE} of realm "
+                f"{change.realm!r}), which names each object before kcr creates it: {cause}"
+            ) from exc
+        live.managed = managed
+
+    @staticmethod
+    def _owned_entry(change: Change, live: LiveRealm) -> tuple[str, str] | None:
+        """(collection, key) when ``change`` makes its object kcr's and the record lacks it."""
+        collection = by_name(change.kind).collection
+        if change.action is Action.DELETE or collection is None:
+            return None
+        if change.key in live.managed.get(collection, set()):
+            return None
+        return collection, change.key
 
     def _stop(self, changes: list[Change], index: int, message: str, started: float) -> NoReturn:
         change = changes[index]
@@ -307,7 +363,7 @@ class Applier:
                     self.report.extra.setdefault("ownership_updated", []).append(name)
                 live.managed = managed
             except KcrError as exc:
-                self.report.extra.setdefault("ownership_errors", []).append(f"{name}: {exc}")
+                self.report.extra.setdefault(OWNERSHIP_ERRORS, []).append(f"realm {name}: {_describe(exc)}")
 
 
 def _dropped_message(kind: Kind, realm: str, key: str, diffs: list[FieldDiff]) -> str:
@@ -364,4 +420,6 @@ def format_report(report: ApplyReport) -> str:
             + (" ..." if len(report.not_attempted) > 20 else "")
         )
         lines.append("Run `kcr apply` again once the cause is fixed: it continues from what is live.")
+    for message in report.extra.get(OWNERSHIP_ERRORS, []):
+        lines.append(f"Ownership record not saved: {message}")
     return "\n".join(lines)

@@ -1,0 +1,91 @@
+"""The ownership record (realm attribute ``kcr.managed``) against the real Keycloak: a record that
+cannot be saved stops the apply with a message instead of passing silently, and the client Keycloak
+makes for fine-grained admin permissions is a built-in that no policy prunes."""
+
+from __future__ import annotations
+
+import pytest
+
+from reconciler import ownership
+from reconciler.keycloak.client import AdminClient, seg
+from tests.integration.conftest import Doc, Kcr, find_one
+
+pytestmark = pytest.mark.integration
+
+LIMITED_SECRET = "Limited-acc0unt-S3cret-4b1d"
+# Enough to plan, and to write users and groups, but not the realm (so not its attributes).
+LIMITED_ROLES = ("view-realm", "view-clients", "view-users", "query-users", "query-groups", "manage-users")
+
+
+def limited_account(api: AdminClient, realm: str) -> dict[str, str]:
+    """A service account of ``realm`` with manage-users but not manage-realm; its KEYCLOAK_* env."""
+    base = f"/{seg(realm)}"
+    client_id = api.create(
+        f"{base}/clients",
+        {"clientId": "kcr-limited", "secret": LIMITED_SECRET, "serviceAccountsEnabled": True},
+    )
+    account = api.get(f"{base}/clients/{client_id}/service-account-user")
+    management = find_one(api, realm, "clients", clientId="realm-management")
+    assert management is not None
+    roles = [api.get(f"{base}/clients/{management['id']}/roles/{name}") for name in LIMITED_ROLES]
+    api.post(f"{base}/users/{account['id']}/role-mappings/clients/{management['id']}", roles)
+    return {
+        "KEYCLOAK_REALM": realm,
+        "KEYCLOAK_CLIENT_ID": "kcr-limited",
+        "KEYCLOAK_CLIENT_SECRET": LIMITED_SECRET,
+    }
+
+
+def test_an_ownership_record_that_cannot_be_saved_fails_the_apply(
+    kcr: Kcr, admin_api: AdminClient, empty_realm: str
+) -> None:
+    realm = empty_realm
+    env = limited_account(admin_api, realm)
+    doc: Doc = {
+        "realm": realm,
+        "policy": {"prune": ["users"]},
+        "groups": [{"name": "team"}],
+        "users": [{"username": "user1", "groups": ["/team"]}, {"username": "user2"}],
+    }
+    kcr.write(doc)
+
+    # Creating: the record is saved before the first object is made, so the apply stops there.
+    refused = kcr.run("apply", kcr.path, "--auto-approve", env=env)
+    assert refused.exit_code == 1, refused.output
+    assert "ownership" in refused.output
+    assert ownership.ATTRIBUTE in refused.output
+    assert "manage-realm" in refused.output
+    assert find_one(admin_api, realm, "users", username="user1") is None
+    assert admin_api.get(f"/{seg(realm)}/groups") == []
+
+    kcr.apply_converged()  # as the full admin
+    assert ownership.parse(admin_api.get(f"/{seg(realm)}"))["users"] == {"user1", "user2"}
+
+    # Deleting: the object goes, the record cannot say so; the apply says it and exits 1.
+    doc["users"] = [{"username": "user1", "groups": ["/team"]}]
+    kcr.write(doc)
+    pruned = kcr.run("apply", kcr.path, "--auto-approve", env=env)
+    assert pruned.exit_code == 1, pruned.output
+    assert f"- {realm}/user/user2: done" in pruned.output
+    assert "The changes were applied, but kcr's ownership record" in pruned.output
+    assert find_one(admin_api, realm, "users", username="user2") is None
+    kcr.apply_converged()
+    assert ownership.parse(admin_api.get(f"/{seg(realm)}"))["users"] == {"user1"}
+
+
+def test_the_admin_permissions_client_is_a_built_in(
+    kcr: Kcr, admin_api: AdminClient, fresh_realm: str
+) -> None:
+    realm = fresh_realm
+    doc: Doc = {
+        "realm": realm,
+        "adminPermissionsEnabled": True,
+        "policy": {"pruneUnmanaged": {"clients": ["*"]}},
+        "clients": [{"clientId": "app", "publicClient": True}],
+    }
+    kcr.write(doc)
+    applied = kcr.apply_converged()
+    assert "admin-permissions" not in applied.output
+    planned = kcr.run("plan", kcr.path)
+    assert "admin-permissions" not in planned.output
+    assert find_one(admin_api, realm, "clients", clientId="admin-permissions") is not None
