@@ -101,7 +101,10 @@ def run_until_killed(kcr: Kcr, tmp_path: Path, run: int, writes: int, delay: flo
     passed. Returns the writes it made and its output (it may finish first)."""
     audit = tmp_path / f"audit-{run}.jsonl"
     output = tmp_path / f"apply-{run}.out"
-    process = kcr.popen("apply", kcr.path, "--auto-approve", "--audit-log", str(audit), output=output)
+    # A killed apply leaves its lease behind; the next one knows it is dead and takes it.
+    process = kcr.popen(
+        "apply", kcr.path, "--auto-approve", "--break-lease", "--audit-log", str(audit), output=output
+    )
     try:
         deadline = time.monotonic() + 300
         while process.poll() is None and time.monotonic() < deadline:
@@ -143,7 +146,7 @@ def test_sigkill_at_random_points_then_apply_converges_with_complete_ownership(
             missing = keys - record.get(collection, set())
             assert not missing, f"{collection} made but not recorded: {sorted(missing)[:10]}; {context}"
 
-    finished = kcr.apply()
+    finished = kcr.apply("--break-lease")
     assert finished.exit_code == 0, f"seed {seed}, kills {killed_at}:\n{finished.output}"
     planned = kcr.plan()
     assert planned.exit_code == 0, f"seed {seed}, kills {killed_at}:\n{planned.output}"

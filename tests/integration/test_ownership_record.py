@@ -1,6 +1,7 @@
 """The ownership record (realm attribute ``kcr.managed``) against the real Keycloak: a record that
-cannot be saved stops the apply with a message instead of passing silently, and the client Keycloak
-makes for fine-grained admin permissions is a built-in that no policy prunes."""
+cannot be saved (an account without manage-realm, or a save refused through the fault-injecting
+proxy) stops the apply with a message instead of passing silently, and the client Keycloak makes for
+fine-grained admin permissions is a built-in that no policy prunes."""
 
 from __future__ import annotations
 
@@ -8,10 +9,13 @@ import pytest
 
 from reconciler import ownership
 from reconciler.keycloak.client import AdminClient, seg
+from reconciler.testing.faultproxy import FaultProxy
+from reconciler.testing.server import KeycloakServer
 from tests.integration.conftest import Doc, Kcr, find_one
 
 pytestmark = pytest.mark.integration
 
+REALM_PUT = r"^/admin/realms/[^/]+$"  # the realm PUT that saves the ownership record
 LIMITED_SECRET = "Limited-acc0unt-S3cret-4b1d"
 # Enough to plan, and to write users and groups, but not the realm (so not its attributes).
 LIMITED_ROLES = ("view-realm", "view-clients", "view-users", "query-users", "query-groups", "manage-users")
@@ -36,11 +40,22 @@ def limited_account(api: AdminClient, realm: str) -> dict[str, str]:
     }
 
 
-def test_an_ownership_record_that_cannot_be_saved_fails_the_apply(
+def test_an_account_without_manage_realm_stops_before_its_first_write(
     kcr: Kcr, admin_api: AdminClient, empty_realm: str
 ) -> None:
     realm = empty_realm
-    env = limited_account(admin_api, realm)
+    kcr.write({"realm": realm, "groups": [{"name": "team"}], "users": [{"username": "user1"}]})
+    refused = kcr.run("apply", kcr.path, "--auto-approve", env=limited_account(admin_api, realm))
+    assert refused.exit_code == 1, refused.output
+    assert "manage-realm" in refused.output
+    assert find_one(admin_api, realm, "users", username="user1") is None
+    assert admin_api.get(f"/{seg(realm)}/groups") == []
+
+
+def test_an_ownership_record_that_cannot_be_saved_fails_the_apply(
+    kcr: Kcr, admin_api: AdminClient, empty_realm: str, keycloak: KeycloakServer
+) -> None:
+    realm = empty_realm
     doc: Doc = {
         "realm": realm,
         "policy": {"prune": ["users"]},
@@ -48,27 +63,30 @@ def test_an_ownership_record_that_cannot_be_saved_fails_the_apply(
         "users": [{"username": "user1", "groups": ["/team"]}, {"username": "user2"}],
     }
     kcr.write(doc)
+    with FaultProxy(keycloak.url) as proxy:
+        through = {"KEYCLOAK_URL": proxy.url}
+        # Creating: the record is saved before the first object is made, so the apply stops there.
+        proxy.inject("PUT", REALM_PUT, "status", status=403, times=None)
+        refused = kcr.run("apply", kcr.path, "--auto-approve", env=through)
+        assert refused.exit_code == 1, refused.output
+        assert f"could not save kcr's ownership record (the attribute {ownership.ATTRIBUTE}" in refused.output
+        assert "manage-realm" in refused.output
+        assert find_one(admin_api, realm, "users", username="user1") is None
+        assert admin_api.get(f"/{seg(realm)}/groups") == []
 
-    # Creating: the record is saved before the first object is made, so the apply stops there.
-    refused = kcr.run("apply", kcr.path, "--auto-approve", env=env)
-    assert refused.exit_code == 1, refused.output
-    assert "ownership" in refused.output
-    assert ownership.ATTRIBUTE in refused.output
-    assert "manage-realm" in refused.output
-    assert find_one(admin_api, realm, "users", username="user1") is None
-    assert admin_api.get(f"/{seg(realm)}/groups") == []
+        proxy.clear()
+        kcr.apply_converged()
+        assert ownership.parse(admin_api.get(f"/{seg(realm)}"))["users"] == {"user1", "user2"}
 
-    kcr.apply_converged()  # as the full admin
-    assert ownership.parse(admin_api.get(f"/{seg(realm)}"))["users"] == {"user1", "user2"}
-
-    # Deleting: the object goes, the record cannot say so; the apply says it and exits 1.
-    doc["users"] = [{"username": "user1", "groups": ["/team"]}]
-    kcr.write(doc)
-    pruned = kcr.run("apply", kcr.path, "--auto-approve", env=env)
-    assert pruned.exit_code == 1, pruned.output
-    assert f"- {realm}/user/user2: done" in pruned.output
-    assert "The changes were applied, but kcr's ownership record" in pruned.output
-    assert find_one(admin_api, realm, "users", username="user2") is None
+        # Deleting: the object goes, the record cannot say so; the apply says it and exits 1.
+        doc["users"] = [{"username": "user1", "groups": ["/team"]}]
+        kcr.write(doc)
+        proxy.inject("PUT", REALM_PUT, "status", status=403, times=None)
+        pruned = kcr.run("apply", kcr.path, "--auto-approve", env=through)
+        assert pruned.exit_code == 1, pruned.output
+        assert f"- {realm}/user/user2: done" in pruned.output
+        assert "The changes were applied, but kcr's ownership record" in pruned.output
+        assert find_one(admin_api, realm, "users", username="user2") is None
     kcr.apply_converged()
     assert ownership.parse(admin_api.get(f"/{seg(realm)}"))["users"] == {"user1"}
 
