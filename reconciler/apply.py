@@ -215,10 +215,9 @@ class Applier:
             ) from exc
         live.managed = managed
 
-    @staticmethod
-    def _owned_entry(change: Change, live: LiveRealm) -> tuple[str, str] | None:
+    def _owned_entry(self, change: Change, live: LiveRealm) -> tuple[str, str] | None:
         """(collection, key) when ``change`` makes its object kcr's and the record lacks it."""
-        collection = by_name(change.kind).collection
+        collection = self.kinds[change.kind].collection
         if change.action is Action.DELETE or collection is None:
             return None
         if change.key in live.managed.get(collection, set()):
