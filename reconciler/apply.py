@@ -217,7 +217,7 @@ class Applier:
 
     def _owned_entry(self, change: Change, live: LiveRealm) -> tuple[str, str] | None:
         """(collection, key) when ``change`` makes its object kcr's and the record lacks it."""
-        collection = self.kinds[change.kind].collection
+        collection = self._kind(change).collection
         if change.action is Action.DELETE or collection is None:
             return None
         if change.key in live.managed.get(collection, set()):
