@@ -139,6 +139,8 @@ def _diff_value(want: Any, have: Any, rules: Rules, path: str, pat: str) -> list
             return [FieldDiff(path, have, want)]
         return diff_declared(want, have or {}, rules, path, pat)
     if isinstance(want, list):
+        if have is not None and not isinstance(have, list):
+            return [FieldDiff(path, have, want)]
         if list(want) != list(have or []) and not (want == [] and have is None):
             return [FieldDiff(path, have, want)]
         return []

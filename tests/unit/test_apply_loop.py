@@ -18,6 +18,7 @@ from reconciler.errors import ApplyError, Conflict, KcrError, PlanError, ServerE
 from reconciler.keycloak.client import AdminClient
 from reconciler.kinds.base import Access, Context, Kind, LiveRealm, Obj
 from reconciler.plan import Action, Change, Plan
+from reconciler.versions import ServerInfo
 from reconciler.workflow import apply_desired
 
 
@@ -83,6 +84,9 @@ class FakeApi:
     def put(self, path: str, json: dict[str, Any]) -> None:
         self.puts += 1
         self.realm = json
+
+    def server_info(self) -> ServerInfo:
+        return ServerInfo(version_text="26.7.3")
 
 
 class NoLeases:

@@ -260,3 +260,8 @@ def test_agrees_with_deepdiff_without_rules(declared: dict[str, Any], live: dict
     ours = diff_declared(declared, live, Rules())
     theirs = DeepDiff(declared, _declared_part(live, declared))
     assert bool(ours) == bool(theirs), (ours, theirs)
+
+
+def test_a_declared_list_against_a_live_scalar_is_a_change_not_a_crash() -> None:
+    # Found by the DeepDiff property test: list(True) raised TypeError.
+    assert diff_declared({"a": [False]}, {"a": True}, Rules()) == [FieldDiff("a", True, [False])]
