@@ -1,6 +1,6 @@
 # kcr in a container, for drift jobs outside GitHub (GitLab CI, a Kubernetes CronJob next to Keycloak).
 #   docker build -t keycloak-reconciler .
-#   docker run --rm -v "$PWD/desired-state:/work/desired-state:ro" \
+#   docker run --rm -v "$PWD/desired-state:/kcr/desired-state:ro" \
 #     -e KEYCLOAK_URL -e KEYCLOAK_CLIENT_ID -e KEYCLOAK_CLIENT_SECRET keycloak-reconciler drift
 # Two stages: the wheel is built and installed into a virtual environment, and only that environment
 # is copied onto a slim Python; the image runs as an unprivileged user with kcr as its entrypoint.
@@ -23,6 +23,6 @@ ENV PATH=/opt/kcr/bin:$PATH \
     PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1
 USER 10001
-WORKDIR /work
+WORKDIR /kcr
 ENTRYPOINT ["kcr"]
 CMD ["--help"]

@@ -146,7 +146,7 @@ def test_the_image_builds_and_runs_as_a_user(tmp_path: Path) -> None:
         uid = run("--entrypoint", "id", tag, "-u")
         assert uid.stdout.strip() == "10001"
         (tmp_path / "realm.yaml").write_text("realm: demo\ngroups: [{name: team}]\n", encoding="utf-8")
-        valid = run("-v", f"{tmp_path}:/work/desired-state:ro", tag, "validate")
+        valid = run("-v", f"{tmp_path}:/kcr/desired-state:ro", tag, "validate")
         assert valid.returncode == 0, valid.stderr
         assert valid.stdout.startswith("Valid: 1 file(s), 1 realm(s)")
     finally:
