@@ -94,8 +94,13 @@ def test_brokered_login_through_what_kcr_declared(kcr: Kcr, admin_api: AdminClie
     doc["users"] = [{"username": "bob"}]  # the account the login made, declared as it is
     doc["organizations"][0]["members"] = ["bob"]
     kcr.write(doc)
-    (change,) = kcr.plan_only().plan.changes
-    assert (change.kind, change.action, change.destroys) == ("organization", Action.UPDATE, 1)
-    assert change.reason == "removing managed member carol deletes the user account"
+    changes = {(c.kind, c.action): c for c in kcr.plan_only().plan.changes}
+    assert set(changes) == {("organization", Action.UPDATE), ("user", Action.DELETE)}
+    update, account = changes["organization", Action.UPDATE], changes["user", Action.DELETE]
+    assert update.reason == "removing managed member carol deletes the user account"
+    # The account Keycloak deletes with the removal is a delete of its own, counted once.
+    assert account.address == f"{realm}/user/carol"
+    assert account.deleted_by == update.address
+    assert sum(c.destroys for c in changes.values()) == 1
     kcr.apply_converged()
     assert [u["username"] for u in admin_api.get(f"/{seg(realm)}/users")] == ["bob"]
