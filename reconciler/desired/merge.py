@@ -7,51 +7,18 @@ line of a reference inside it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any
 
+from reconciler.desired.declared import MergedRealm, Origin, at, path_of, shown
 from reconciler.desired.language import LIST_KEYS, SECTIONS
-from reconciler.desired.positions import DocPath, Document, dotted
+from reconciler.desired.positions import Document
 from reconciler.desired.structure import children_of
-from reconciler.errors import Problem, SourceLocation
+from reconciler.errors import Problem
 
-Origin = tuple[Document, DocPath]
+__all__ = ["NESTED", "MergedRealm", "Origin", "at", "merge", "path_of", "shown"]
+
 # Object sections ("roles") whose inner lists are merged item by item: key -> model.
 NESTED = {s.key: s.model for s in SECTIONS if s.shape == "object" and s.model is not None}
-
-
-@dataclass
-class MergedRealm:
-    name: str
-    origin: Origin
-    spec: dict[str, Any] = field(default_factory=dict)
-    settings: dict[str, Origin] = field(default_factory=dict)
-    # collection ("clients", "roles.realm", "roles.client.<clientId>", ...) -> origin of each item
-    items: dict[str, list[Origin]] = field(default_factory=dict)
-    # a map of lists inside an object section ("roles.client") -> map key -> where it was written
-    map_keys: dict[str, dict[str, list[Origin]]] = field(default_factory=dict)
-
-    @property
-    def client_role_keys(self) -> dict[str, list[Origin]]:
-        """clientId -> where ``roles.client.<clientId>`` was written."""
-        return self.map_keys.get("roles.client", {})
-
-
-def at(origin: Origin, *sub: str | int, key: bool = False) -> SourceLocation:
-    doc, path = origin
-    return doc.location((*path, *sub), key=key)
-
-
-def path_of(origin: Origin, *sub: str | int) -> str:
-    return dotted((*origin[1], *sub))
-
-
-def shown(origin: Origin, value: Any, *sub: str | int) -> str:
-    """A value for a message: quoted, unless ${...} substitution produced it (it may be secret)."""
-    doc, path = origin
-    if doc.is_substituted((*path, *sub)):
-        return "(substituted value)"
-    return repr(value)
 
 
 def merge(documents: list[tuple[Document, dict[str, Any]]]) -> tuple[dict[str, MergedRealm], list[Problem]]:

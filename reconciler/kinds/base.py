@@ -1,7 +1,25 @@
 """What a resource kind is: one module per kind describes its part of the language, reads its live
 objects, compares them with the declared ones, knows how to create, update and delete them, and builds
 its part of ``kcr export``. Nothing else names a kind: the language (``desired/language.py``), the
-planner, the applier, the export and the permission hints walk the registry (``kinds/__init__.py``).
+offline checks (``desired/checks.py``), the planner, the applier, the export and the permission hints
+walk the registry (``kinds/__init__.py``).
+
+Offline checks. A kind that other kinds refer to by name says how messages call one of its objects
+(``noun``, ``describe``) and which names Keycloak makes with every realm (``builtin_names``). A kind
+whose objects name other kinds' objects declares each such field as a ``Reference``::
+
+    references: ClassVar[tuple[Reference, ...]] = (
+        Reference("defaultClientScopes[]", "client-scope"),   # each item names a client scope
+        Reference("clientRoles.*", "client"),                 # each map key names a client
+        Reference("clientRoles.*[]", "role", within=True),    # ... and its items roles of that client
+        Reference("client.*", "client", section="roles"),     # a key of the document's roles.client
+    )
+
+``desired/checks.py`` resolves every reference of every kind against the declared names (and the
+built-ins, unless ``builtins=False``) and reports each one that does not resolve, in one wording:
+"client scope 'x' is not declared in realm 'acme' (declare it under clientScopes)", or "... is declared
+with state: absent (remove the reference)". What is specific to one kind (a redirect URI's form,
+composite-role cycles, a service account's client) is its ``check_declared`` hook.
 """
 
 from __future__ import annotations
@@ -9,12 +27,13 @@ from __future__ import annotations
 import hashlib
 import json
 from abc import ABC, abstractmethod
-from collections.abc import Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any, ClassVar, Literal
 
 from reconciler.compare import FieldDiff, Rules, diff_declared, redact, scalar_to_str
+from reconciler.desired.declared import Declared, Findings, MergedRealm, Name, Names, twice
 from reconciler.desired.representation import Model
 from reconciler.desired.state import DesiredRealm
 from reconciler.keycloak.client import AdminClient
@@ -38,6 +57,30 @@ class Section:
     key: str  # "clients"
     shape: Literal["list", "names", "object"]
     model: type[Model] | None = None  # None only for "names"
+
+
+@dataclass(frozen=True)
+class Reference:
+    """A field of this kind's declared objects whose values name objects of another kind.
+
+    ``field``: a path inside one declared object (``Kind.declared_objects``): field names joined by
+    ".", ``[]`` for each item of a list, ``*`` for each key of a map ("identityProviderAlias",
+    "groups[]", "clientRoles.*", "composites.client.*[]"); with ``section``, a path inside that realm
+    document key instead ("[]": each name of a names section; "client.*": the keys of ``roles.client``).
+    ``to``: the registry name of the kind whose objects' names the values are.
+    ``within``: the values name objects inside the object that the map key above them names (the
+    roles of a client: scope = that key); checked only when that key resolves.
+    ``builtins``: a name Keycloak makes with every realm (``to``'s ``builtin_names``) resolves too.
+    ``live_only``: the name may be of an object that exists only in Keycloak (made by hand): not
+    checked offline beyond its form (``malformed``); a missing one fails the plan (``MissingReference``).
+    """
+
+    field: str
+    to: str
+    section: str = ""
+    within: bool = False
+    builtins: bool = True
+    live_only: bool = False
 
 
 @dataclass(frozen=True)
@@ -107,6 +150,10 @@ class Kind(ABC):
     key_field: ClassVar[str | None] = None  # the field naming an object ("clientId"); None: one per realm
     sections: ClassVar[tuple[Section, ...]] = ()  # the realm document keys holding its objects
     collection: ClassVar[str | None] = None  # policy/ownership collection ("clients"); None: no pruning
+    # -- its part of the offline checks (see the module docstring) --
+    noun: ClassVar[str] = ""  # "client scope": how messages name one object; "" if nothing refers to it
+    declare_hint: ClassVar[str] = ""  # "" -> "declare it under <its first section>"
+    references: ClassVar[tuple[Reference, ...]] = ()
     # -- what it needs from Keycloak --
     access: ClassVar[tuple[Access, ...]]  # realm-management roles to read and write its endpoints
     # -- its part of ``kcr export``: the files it writes, in the order they are listed --
@@ -120,6 +167,62 @@ class Kind(ABC):
     @abstractmethod
     def declared(self, realm: DesiredRealm) -> dict[str, Obj]:
         """The declared objects of this kind, key -> spec, in dependency order (parents first)."""
+
+    # -- offline checks (``desired/checks.py``) -----------------------------------------------------
+    def declared_objects(self, realm: MergedRealm) -> Iterator[Declared]:
+        """Each declared object with where it was written (named by ``key_field``): what references
+        name and what this kind's ``references`` are read from."""
+        for section in self.sections:
+            if section.shape != "list":
+                continue
+            for spec, origin in realm.listed(section.key):
+                if isinstance(spec, dict):
+                    name = spec.get(self.key_field) if self.key_field else None
+                    yield Declared(name if isinstance(name, str) else None, spec, origin, section.key)
+
+    def declared_names(self, realm: MergedRealm, found: Findings) -> Names:
+        """The names references may use (declared and built in); reports empty and duplicate names."""
+        names = Names(builtin=set(self.builtin_names(realm.name)))
+        seen: dict[Name, Declared] = {}
+        key = self.key_field or "name"
+        for obj in self.declared_objects(realm):
+            if obj.name is None:
+                continue
+            if not obj.name.strip():
+                found.error(obj.origin, (key,), f"{key} must not be empty", f"write the {key}")
+                continue
+            name = (obj.scope, self.normalise(obj.name))
+            if name in seen:
+                found.problems.append(
+                    twice(self.describe(obj.scope)[0], obj.origin, seen[name].origin, obj.name, key)
+                )
+                continue
+            seen[name] = obj
+            (names.absent if obj.spec.get(STATE_KEY) == "absent" else names.present).add(name)
+        return names
+
+    def builtin_names(self, realm: str) -> Iterable[Name]:
+        """Names of the objects Keycloak makes with every realm: references to them resolve."""
+        return ()
+
+    def normalise(self, name: str) -> str:
+        """A name as Keycloak compares it (usernames are lower case)."""
+        return name
+
+    def describe(self, scope: str) -> tuple[str, str]:
+        """How a message names one object ("{}" stands for its name) and where to declare it."""
+        return self.noun, self.declare_hint or f"declare it under {self.sections[0].key}"
+
+    def malformed(self, name: str) -> tuple[str, str] | None:
+        """Why a referenced name can never name an object of this kind ("{}" stands for it), with
+        what to do; None if it can."""
+        return None
+
+    def check_declared(  # noqa: B027 (an optional hook: most kinds have no such checks)
+        self, realm: MergedRealm, names: Mapping[str, Names], found: Findings
+    ) -> None:
+        """Checks of this kind's declared objects that are not references (``names``: kind name ->
+        the names that kind declares, for the kinds with a ``noun``)."""
 
     def address(self, realm: str, key: str) -> str:
         return f"{realm}/{self.name}/{key.lstrip('/')}"

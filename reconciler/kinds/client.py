@@ -19,18 +19,30 @@ Admin API behaviour this module relies on (Keycloak 26.7, checked in tests/integ
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any, ClassVar
 
 from reconciler.builtins import BUILTIN_CLIENTS
 from reconciler.compare import FieldDiff, Rules, diff_declared, scalar_to_str
+from reconciler.desired.declared import Findings, MergedRealm, Name, Names
 from reconciler.desired.representation import Client
 from reconciler.desired.state import DesiredRealm
 from reconciler.export import defaults
 from reconciler.export.values import empty, env_name, exported_fields, string_map
 from reconciler.export.yaml_text import Hint
 from reconciler.keycloak.client import seg
-from reconciler.kinds.base import Access, Cascade, Context, Kind, LiveRealm, Obj, Section, without_extensions
+from reconciler.kinds.base import (
+    Access,
+    Cascade,
+    Context,
+    Kind,
+    LiveRealm,
+    Obj,
+    Reference,
+    Section,
+    without_extensions,
+)
+from reconciler.kinds.client_checks import check_clients
 from reconciler.kinds.client_scope import (
     DEFAULT_LIST,
     DEFAULT_PROTOCOL,
@@ -98,6 +110,12 @@ class ClientKind(Kind):
     key_field = "clientId"
     sections = (Section("clients", "list", Client),)
     collection = "clients"
+    noun = "client"
+    declare_hint = "declare the client under clients"
+    references: ClassVar[tuple[Reference, ...]] = (
+        Reference(f"{DEFAULT_SCOPES}[]", ClientScopeKind.name),
+        Reference(f"{OPTIONAL_SCOPES}[]", ClientScopeKind.name),
+    )
     access = (Access("/clients", "view-clients", "manage-clients"),)
     export_files = ("clients.yaml",)
     rules: ClassVar[Rules] = Rules(
@@ -121,6 +139,12 @@ class ClientKind(Kind):
     # -- desired / live --------------------------------------------------------------------------
     def declared(self, realm: DesiredRealm) -> dict[str, Obj]:
         return {c["clientId"]: dict(c) for c in realm.spec.get("clients") or []}
+
+    def builtin_names(self, realm: str) -> Iterable[Name]:
+        return (("", client_id) for client_id in BUILTIN_CLIENTS)
+
+    def check_declared(self, realm: MergedRealm, names: Mapping[str, Names], found: Findings) -> None:
+        check_clients(realm, names[ClientScopeKind.name], found)
 
     def read(self, ctx: Context) -> dict[str, Obj]:
         reps = ctx.api.get_paged(f"/{seg(ctx.realm)}/clients")

@@ -15,18 +15,28 @@ Admin API behaviour this module relies on (Keycloak 26.7, checked in tests/integ
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any, ClassVar
 
 from reconciler.builtins import BUILTIN_CLIENT_SCOPES
 from reconciler.compare import FieldDiff, Rules, diff_declared, scalar_to_str
+from reconciler.desired.declared import Findings, MergedRealm, Name, Names, shown
 from reconciler.desired.representation import ClientScope, Model
 from reconciler.desired.state import DesiredRealm
 from reconciler.errors import DesiredStateError, Problem
 from reconciler.export import defaults
 from reconciler.export.values import empty, string_map
 from reconciler.keycloak.client import AdminClient, seg
-from reconciler.kinds.base import Access, Context, Kind, LiveRealm, Obj, Section, without_extensions
+from reconciler.kinds.base import (
+    Access,
+    Context,
+    Kind,
+    LiveRealm,
+    Obj,
+    Reference,
+    Section,
+    without_extensions,
+)
 
 DEFAULT_PROTOCOL = "openid-connect"
 
@@ -141,12 +151,16 @@ class ClientScopeKind(Kind):
     key_field = "name"
     sections = (Section("clientScopes", "list", ClientScope),)
     collection = "clientScopes"
+    noun = "client scope"
     access = (Access("/client-scopes", "view-clients", "manage-clients"),)
     export_files = ("client-scopes.yaml",)
     rules: ClassVar[Rules] = Rules(
         string_maps=frozenset({"attributes", "protocolMappers[].config"}),
         keyed_lists={"protocolMappers": "name"},
     )
+
+    def builtin_names(self, realm: str) -> Iterable[Name]:
+        return (("", name) for name in BUILTIN_CLIENT_SCOPES)
 
     def declared(self, realm: DesiredRealm) -> dict[str, Obj]:
         return {s["name"]: dict(s) for s in realm.spec.get("clientScopes") or []}
@@ -257,6 +271,10 @@ class DefaultClientScopesKind(Kind):
     phase = 25
     model = Model  # its one object per realm is the two lists below
     sections = (Section(DEFAULT_LIST, "names"), Section(OPTIONAL_LIST, "names"))
+    references: ClassVar[tuple[Reference, ...]] = (
+        Reference("[]", "client-scope", section=DEFAULT_LIST),
+        Reference("[]", "client-scope", section=OPTIONAL_LIST),
+    )
     access = (
         Access("/default-default-client-scopes", "view-realm", "manage-realm"),
         Access("/default-optional-client-scopes", "view-realm", "manage-realm"),
@@ -266,6 +284,19 @@ class DefaultClientScopesKind(Kind):
 
     def address(self, realm: str, key: str) -> str:
         return f"{realm}/{self.name}"
+
+    def check_declared(self, realm: MergedRealm, names: Mapping[str, Names], found: Findings) -> None:
+        for key in (DEFAULT_LIST, OPTIONAL_LIST):
+            seen: set[str] = set()
+            for name, origin in realm.listed(key):
+                if name in seen:
+                    found.error(
+                        origin,
+                        (),
+                        f"client scope {shown(origin, name)} is listed twice in {key}",
+                        "list it once",
+                    )
+                seen.add(name)
 
     def declared(self, realm: DesiredRealm) -> dict[str, Obj]:
         lists = {k: list(realm.spec[k] or []) for k in (DEFAULT_LIST, OPTIONAL_LIST) if k in realm.spec}

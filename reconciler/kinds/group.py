@@ -23,13 +23,14 @@ from typing import Any, ClassVar
 from urllib.parse import quote
 
 from reconciler.compare import FieldDiff, Rules, diff_declared
+from reconciler.desired.declared import Declared, Findings, MergedRealm, Names, Origin, at, shown
 from reconciler.desired.representation import Group
 from reconciler.desired.state import DesiredRealm
 from reconciler.errors import NotFound
 from reconciler.export.values import named_with_attributes, role_map
 from reconciler.keycloak.client import seg
-from reconciler.kinds.base import Access, Cascade, Context, Kind, LiveRealm, Obj, Section
-from reconciler.kinds.role import mapping_diffs, merge_list_attributes
+from reconciler.kinds.base import STATE_KEY, Access, Cascade, Context, Kind, LiveRealm, Obj, Section
+from reconciler.kinds.role import mapping_diffs, merge_list_attributes, role_mapping_references
 
 SUBGROUPS = "subGroups"
 
@@ -40,6 +41,22 @@ def flatten(groups: list[Obj] | None, parent: str = "") -> Iterator[tuple[str, O
         path = f"{parent}/{group['name']}"
         yield path, {k: v for k, v in group.items() if k != SUBGROUPS}
         yield from flatten(group.get(SUBGROUPS), path)
+
+
+def declared_tree(
+    groups: list[Any], origins: list[Origin], parent: Declared | None = None
+) -> Iterator[tuple[Declared, Declared | None]]:
+    """(group named by its path, its parent) for a merged tree, parents first; a group without a name
+    string is left out with its subtree."""
+    for group, origin in zip(groups, origins, strict=True):
+        name = group.get("name") if isinstance(group, dict) else None
+        if not isinstance(name, str):
+            continue
+        declared = Declared(f"{parent.name if parent else ''}/{name}", group, origin, "groups")
+        yield declared, parent
+        subs = group.get(SUBGROUPS) or []
+        doc, base = origin
+        yield from declared_tree(subs, [(doc, (*base, SUBGROUPS, i)) for i in range(len(subs))], declared)
 
 
 def parent_path(path: str) -> str:
@@ -65,6 +82,9 @@ class GroupKind(Kind):
     key_field = "name"  # keys are paths: /parent/child
     sections = (Section("groups", "list", Group),)
     collection = "groups"
+    noun = "group"
+    declare_hint = "declare it under groups (subGroups)"
+    references = role_mapping_references("realmRoles", "clientRoles")
     access = (Access("/groups", "view-users (or query-groups)", "manage-users"),)
     export_files = ("groups.yaml",)
     rules: ClassVar[Rules] = Rules(
@@ -73,6 +93,43 @@ class GroupKind(Kind):
         ignore=frozenset({SUBGROUPS, "realmRoles", "clientRoles", "path", "parentId", "subGroupCount", "id"}),
     )
     page_size: int = 500
+
+    # -- offline checks ---------------------------------------------------------------------------
+    def declared_objects(self, realm: MergedRealm) -> Iterator[Declared]:
+        """Every group of the tree, named by its path."""
+        for group, _ in declared_tree(realm.spec.get("groups") or [], realm.items.get("groups", [])):
+            yield group
+
+    def declared_names(self, realm: MergedRealm, found: Findings) -> Names:
+        """Paths; a sibling's name twice is reported once, and the copy's subtree is not walked."""
+        names = Names()
+        seen: dict[str, Origin] = {}  # path -> first declaration
+        skipped: set[int] = set()  # declarations not taken (empty name, twice, or under one): ids
+        for group, parent in declared_tree(realm.spec.get("groups") or [], realm.items.get("groups", [])):
+            path, origin = str(group.name), group.origin
+            if parent is not None and id(parent.spec) in skipped:
+                skipped.add(id(group.spec))
+            elif not group.spec["name"].strip():
+                found.error(origin, ("name",), "group name must not be empty", "give the group a name")
+                skipped.add(id(group.spec))
+            elif path in seen:
+                found.error(
+                    origin,
+                    ("name",),
+                    f"group {shown(origin, path, 'name')} is declared twice "
+                    f"(also at {at(seen[path], 'name')})",
+                    "declare it once (subgroups go under subGroups of one declaration)",
+                )
+                skipped.add(id(group.spec))
+            else:
+                seen[path] = origin
+                (names.absent if group.spec.get(STATE_KEY) == "absent" else names.present).add(("", path))
+        return names
+
+    def malformed(self, name: str) -> tuple[str, str] | None:
+        if name.startswith("/"):
+            return None
+        return "group path {} must start with /", "write the full path, e.g. /parent/child"
 
     # -- desired side ----------------------------------------------------------------------------
     def declared(self, realm: DesiredRealm) -> dict[str, Obj]:

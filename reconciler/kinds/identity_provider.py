@@ -16,16 +16,18 @@ How Keycloak 26.7 handles them (proven in ``tests/integration/test_facts_identit
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import ClassVar
 
 from pydantic import Field
 
 from reconciler.compare import FieldDiff, Rules, diff_declared
+from reconciler.desired.declared import Findings, MergedRealm, Names
 from reconciler.desired.representation import Resource, StringMap
 from reconciler.desired.state import DesiredRealm
 from reconciler.export.values import string_map
 from reconciler.keycloak.client import seg
-from reconciler.kinds.base import Access, Context, Kind, LiveRealm, Obj, Section, overlay
+from reconciler.kinds.base import Access, Context, Kind, LiveRealm, Obj, Reference, Section, overlay
 
 MASK = "**********"
 SECRET = "clientSecret"
@@ -84,6 +86,7 @@ class IdentityProviderKind(Kind):
     key_field = "alias"
     sections = (Section("identityProviders", "list", IdentityProvider),)
     collection = "identityProviders"
+    noun = "identity provider"
     access = (Access("/identity-provider", "view-identity-providers", "manage-identity-providers"),)
     export_files = ("identity-providers.yaml",)
     rules: ClassVar[Rules] = Rules(string_maps=frozenset({"config"}), secrets=frozenset({f"config.{SECRET}"}))
@@ -144,9 +147,22 @@ class IdentityProviderMapperKind(Kind):
     key_field = "name"
     sections = (Section("identityProviderMappers", "list", IdentityProviderMapper),)
     collection = "identityProviderMappers"
+    references: ClassVar[tuple[Reference, ...]] = (
+        Reference("identityProviderAlias", IdentityProviderKind.name),
+    )
     access = (Access("/identity-provider", "view-identity-providers", "manage-identity-providers"),)
     export_files = ("identity-providers.yaml",)
     rules: ClassVar[Rules] = Rules(string_maps=frozenset({"config"}))
+
+    def check_declared(self, realm: MergedRealm, names: Mapping[str, Names], found: Findings) -> None:
+        for mapper in self.declared_objects(realm):
+            if not isinstance(mapper.spec.get("identityProviderAlias"), str):
+                found.error(
+                    mapper.origin,
+                    (),
+                    "identityProviderAlias is required",
+                    "name the mapper's identity provider",
+                )
 
     def declared(self, realm: DesiredRealm) -> dict[str, Obj]:
         return {mapper_key(spec): dict(spec) for spec in realm.spec.get("identityProviderMappers") or []}

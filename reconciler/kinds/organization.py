@@ -24,13 +24,26 @@ from collections.abc import Mapping
 from typing import Any, ClassVar
 
 from reconciler.compare import FieldDiff, Rules, diff_declared, str_list
+from reconciler.desired.declared import Findings, MergedRealm, Names
 from reconciler.desired.representation import Organization
 from reconciler.desired.state import DesiredRealm
 from reconciler.errors import KcrError, NotFound
 from reconciler.export import defaults
 from reconciler.export.values import empty, list_map
 from reconciler.keycloak.client import seg
-from reconciler.kinds.base import STATE_KEY, Access, Cascade, Context, Kind, LiveRealm, Obj, Section
+from reconciler.kinds.base import (
+    STATE_KEY,
+    Access,
+    Cascade,
+    Context,
+    Kind,
+    LiveRealm,
+    Obj,
+    Reference,
+    Section,
+)
+from reconciler.kinds.identity_provider import IdentityProviderKind
+from reconciler.kinds.organization_checks import check_organizations
 from reconciler.versions import ORGANIZATION_LIST_ATTRIBUTES, has
 
 SCALARS = ("name", "alias", "enabled", "description", "redirectUrl")
@@ -89,6 +102,10 @@ class OrganizationKind(Kind):
     key_field = "alias"  # or its name, when no alias is declared
     sections = (Section("organizations", "list", Organization),)
     collection = "organizations"
+    references: ClassVar[tuple[Reference, ...]] = (
+        Reference("identityProviders[]", IdentityProviderKind.name),
+        Reference("members[]", "user"),
+    )
     access = (
         Access(
             "/organizations",
@@ -102,6 +119,9 @@ class OrganizationKind(Kind):
         list_maps=frozenset({"attributes"}),
         ignore=frozenset({"domains"}),  # compared by diff_domains
     )
+
+    def check_declared(self, realm: MergedRealm, names: Mapping[str, Names], found: Findings) -> None:
+        check_organizations(self.declared_objects(realm), found)
 
     def declared(self, realm: DesiredRealm) -> dict[str, Obj]:
         out: dict[str, Obj] = {}

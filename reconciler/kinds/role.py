@@ -22,25 +22,44 @@ composites are always added by resolved id after the role exists.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any, ClassVar
 
-from reconciler.builtins import BUILTIN_CLIENTS, BUILTIN_REALM_ROLES, MASTER_BUILTIN_REALM_ROLES, default_role
+from reconciler.builtins import (
+    BUILTIN_CLIENT_ROLES,
+    BUILTIN_CLIENTS,
+    BUILTIN_REALM_ROLES,
+    MASTER_BUILTIN_REALM_ROLES,
+    builtin_realm_roles,
+    default_role,
+)
 from reconciler.compare import FieldDiff, Rules, diff_declared, equal_as_set, str_list
+from reconciler.desired.declared import Declared, Findings, MergedRealm, Name, Names
 from reconciler.desired.representation import Role, Roles
 from reconciler.desired.state import DesiredRealm
 from reconciler.errors import DesiredStateError, NotFound, Problem
 from reconciler.export import defaults
 from reconciler.export.values import named_with_attributes, role_map
 from reconciler.keycloak.client import seg
-from reconciler.kinds.base import Access, Context, Kind, LiveRealm, Obj, Section
+from reconciler.kinds.base import Access, Context, Kind, LiveRealm, Obj, Reference, Section
 from reconciler.kinds.lookup import RoleRef, role_key
+from reconciler.kinds.role_cycles import check_cycles
 from reconciler.lease import LEASE_ROLE
 
 
 def is_builtin_client(client_id: str, realm: str) -> bool:
     # The master realm holds one "<realm>-realm" client per realm, made by Keycloak.
     return client_id in BUILTIN_CLIENTS or (realm == "master" and client_id.endswith("-realm"))
+
+
+def role_mapping_references(realm_roles: str, client_roles: str) -> tuple[Reference, ...]:
+    """A realm-role list and a clientId -> role list map (``realmRoles``/``clientRoles``): what they
+    name must be declared or built in."""
+    return (
+        Reference(f"{realm_roles}[]", "role"),
+        Reference(f"{client_roles}.*", "client"),
+        Reference(f"{client_roles}.*[]", "role", within=True),
+    )
 
 
 def merge_list_attributes(
@@ -151,6 +170,11 @@ class RoleKind(Kind):
     key_field = "name"
     sections = (Section("roles", "object", Roles),)
     collection = "roles"
+    noun = "realm role"  # a client role: "role 'x' of client 'web'" (``describe``)
+    references: ClassVar[tuple[Reference, ...]] = (
+        *role_mapping_references("composites.realm", "composites.client"),
+        Reference("client.*", "client", section="roles"),  # the clientIds of roles.client
+    )
     access = (Access("/roles", "view-realm", "manage-realm"),)  # also /roles-by-id
     export_files = ("roles.yaml",)
     rules: ClassVar[Rules] = Rules(
@@ -158,6 +182,29 @@ class RoleKind(Kind):
         # ``composite`` is derived from ``composites``; composites are compared below, as sets.
         ignore=frozenset({"composite", "composites", "clientRole", "containerId", "id"}),
     )
+
+    # -- offline checks ---------------------------------------------------------------------------
+    def declared_objects(self, realm: MergedRealm) -> Iterator[Declared]:
+        """Realm roles, then each client's roles (scoped by the clientId)."""
+        lists = [("", "roles.realm")]
+        lists += [(str(c), f"roles.client.{c}") for c in (realm.spec.get("roles") or {}).get("client") or {}]
+        for client_id, collection in lists:
+            for spec, origin in realm.listed(collection):
+                if isinstance(spec, dict):
+                    name = spec.get("name") if isinstance(spec.get("name"), str) else None
+                    yield Declared(name, spec, origin, collection, client_id)
+
+    def builtin_names(self, realm: str) -> Iterable[Name]:
+        yield from (("", name) for name in builtin_realm_roles(realm))
+        yield from ((client_id, name) for client_id, names in BUILTIN_CLIENT_ROLES.items() for name in names)
+
+    def describe(self, scope: str) -> tuple[str, str]:
+        if not scope:
+            return self.noun, "declare it under roles.realm"
+        return f"role {{}} of client {scope!r}", f"declare it under roles.client.{scope}"
+
+    def check_declared(self, realm: MergedRealm, names: Mapping[str, Names], found: Findings) -> None:
+        check_cycles(self.declared_objects(realm), found)
 
     # -- desired side ----------------------------------------------------------------------------
     def declared(self, realm: DesiredRealm) -> dict[str, Obj]:

@@ -34,6 +34,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any, ClassVar
 
 from reconciler.compare import FieldDiff, Rules, diff_declared, str_list
+from reconciler.desired.declared import Findings, MergedRealm, Names
 from reconciler.desired.representation import User
 from reconciler.desired.state import DesiredRealm
 from reconciler.errors import BadRequest, KcrError, NotFound
@@ -48,12 +49,14 @@ from reconciler.kinds.base import (
     Kind,
     LiveRealm,
     Obj,
+    Reference,
     Section,
     without_extensions,
 )
-from reconciler.kinds.role import live_default_role
+from reconciler.kinds.client import ClientKind
+from reconciler.kinds.role import live_default_role, role_mapping_references
+from reconciler.kinds.user_checks import SA_CLIENT, check_service_accounts, user_names
 
-SA_CLIENT = "serviceAccountClientId"
 PROFILE_FIELDS = ("username", "email", "firstName", "lastName", "enabled", "emailVerified")
 REP_FIELDS = frozenset({*PROFILE_FIELDS, "attributes", "requiredActions"})
 UPDATE_PASSWORD = "UPDATE_PASSWORD"
@@ -109,6 +112,13 @@ class UserKind(Kind):
     key_field = "username"  # a service account is keyed by its username, declared by its client
     sections = (Section("users", "list", User),)
     collection = "users"
+    noun = "user"
+    declare_hint = "declare the user under users"
+    references: ClassVar[tuple[Reference, ...]] = (
+        *role_mapping_references("realmRoles", "clientRoles"),
+        Reference("groups[]", "group"),
+        Reference(SA_CLIENT, "client"),
+    )
     access = (Access("/users", "view-users", "manage-users"),)
     # Service accounts are client configuration, always exported; people only with --include-users.
     export_files = ("service-accounts.yaml", "users.yaml")
@@ -119,6 +129,16 @@ class UserKind(Kind):
         # credentials are write-only; serviceAccountClientId names the owner, it is not a field
         ignore=frozenset({"credentials", SA_CLIENT}),
     )
+
+    # -- offline checks ---------------------------------------------------------------------------
+    def declared_names(self, realm: MergedRealm, found: Findings) -> Names:
+        return user_names(self.declared_objects(realm), found)
+
+    def normalise(self, name: str) -> str:
+        return name.lower()
+
+    def check_declared(self, realm: MergedRealm, names: Mapping[str, Names], found: Findings) -> None:
+        check_service_accounts(self.declared_objects(realm), ClientKind().declared_objects(realm), found)
 
     # -- desired ---------------------------------------------------------------------------------
     def declared(self, realm: DesiredRealm) -> dict[str, Obj]:

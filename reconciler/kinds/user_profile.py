@@ -16,11 +16,13 @@ How Keycloak 26.7 handles it (proven in ``tests/integration/test_facts_user_prof
 from __future__ import annotations
 
 import copy
+from collections.abc import Mapping
 from typing import Any, ClassVar, Literal
 
 from pydantic import Field
 
 from reconciler.compare import FieldDiff, Rules, diff_declared
+from reconciler.desired.declared import Findings, MergedRealm, Names
 from reconciler.desired.representation import Model
 from reconciler.desired.state import DesiredRealm
 from reconciler.keycloak.client import seg
@@ -84,6 +86,35 @@ class UserProfileKind(Kind):
 
     def address(self, realm: str, key: str) -> str:
         return f"{realm}/user-profile"
+
+    def check_declared(self, realm: MergedRealm, names: Mapping[str, Names], found: Findings) -> None:
+        """A declared profile keeps username and email, and allows the attributes users declare
+        (Keycloak drops the others silently while unmanaged attributes are DISABLED)."""
+        profile = realm.spec.get("userProfile")
+        origins = realm.items.get("userProfile.attributes") or []
+        if not isinstance(profile, dict) or not origins:
+            return
+        declared = {a.get("name") for a in profile.get("attributes") or [] if isinstance(a, dict)}
+        for name in ("username", "email"):
+            if name not in declared:
+                found.error(
+                    origins[0],
+                    (),
+                    f"userProfile.attributes must keep {name!r}",
+                    f"declare the attribute {name!r} (Keycloak cannot remove it)",
+                )
+        if (profile.get(POLICY) or "DISABLED") != "DISABLED":
+            return
+        for user, origin in realm.listed("users"):
+            for name in user.get("attributes") or {}:
+                if name not in declared:
+                    found.error(
+                        origin,
+                        ("attributes", name),
+                        f"attribute {name!r} is not in the declared userProfile",
+                        "declare it under userProfile.attributes, or set unmanagedAttributePolicy",
+                        key=True,
+                    )
 
     def declared(self, realm: DesiredRealm) -> dict[str, Obj]:
         spec = realm.spec.get("userProfile")
