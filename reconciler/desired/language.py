@@ -69,5 +69,7 @@ Realm: type[m.Model] = create_model(  # type: ignore[call-overload]
     **{POLICY_KEY: (PolicyModel | None, None)},
 )
 
+Realm.unmanaged = m.ignored_keys(Realm)  # a kind's section is never "accepted and ignored"
+
 # Every key of the realm document that is not a realm setting.
 DOCUMENT_KEYS: frozenset[str] = frozenset({*(s.key for s in SECTIONS), POLICY_KEY})

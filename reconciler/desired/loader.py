@@ -14,13 +14,14 @@ from typing import Any
 
 from reconciler.desired.checks import check_realm
 from reconciler.desired.language import KEY_FIELDS, POLICY_KEY
-from reconciler.desired.merge import MergedRealm, merge
+from reconciler.desired.merge import MergedRealm, at, merge
 from reconciler.desired.positions import Document
 from reconciler.desired.source import find_files, read_file
 from reconciler.desired.state import DEFAULT_MAX_DELETES, DesiredRealm, DesiredState, Policy
 from reconciler.desired.structure import check_document
 from reconciler.desired.substitute import substitute
 from reconciler.errors import DesiredStateError, Problem, SourceLocation
+from reconciler.kinds import REGISTRY
 
 
 def load(paths: list[str], env: Mapping[str, str] | None = None, *, need_values: bool = True) -> DesiredState:
@@ -85,10 +86,9 @@ def _locations(realm: MergedRealm) -> dict[str, SourceLocation]:
     out: dict[str, SourceLocation] = {}
     for key, (doc, path) in realm.settings.items():
         out[key] = doc.location(path)
-    for collection, origins in realm.items.items():
-        items = _collection(realm.spec, collection)
+    for collection in realm.items:
         key_field = KEY_FIELDS.get(collection, "name")
-        for obj, (doc, path) in zip(items, origins, strict=True):
+        for obj, (doc, path) in realm.listed(collection):
             if isinstance(obj, str):  # a name in a list of names (defaultDefaultClientScopes)
                 out[f"{collection}[{obj}]"] = doc.location(path)
             if not isinstance(obj, dict):
@@ -96,26 +96,9 @@ def _locations(realm: MergedRealm) -> dict[str, SourceLocation]:
             name = obj.get(key_field) or obj.get("name") or obj.get("serviceAccountClientId")
             address = f"{collection}[{name}]"
             out[address] = doc.location(path)
-    _group_locations(realm.spec.get("groups") or [], realm.items.get("groups", []), "", out)
+    # objects whose name is not a field of theirs (a subgroup's path)
+    for kind in REGISTRY:
+        for obj in kind.declared_objects(realm):
+            if obj.name is not None:
+                out.setdefault(f"{obj.collection}[{obj.name}]", at(obj.origin))
     return out
-
-
-def _collection(spec: dict[str, Any], collection: str) -> list[Any]:
-    """The items of ``clients``, ``roles.realm`` or ``roles.client.<clientId>`` (a clientId may hold dots)."""
-    node: Any = spec
-    for step in collection.split(".", 2):
-        node = node.get(step) if isinstance(node, dict) else None
-    return list(node or [])
-
-
-def _group_locations(
-    groups: list[Any],
-    origins: list[tuple[Document, tuple[Any, ...]]],
-    parent: str,
-    out: dict[str, SourceLocation],
-) -> None:
-    for group, (doc, path) in zip(groups, origins, strict=True):
-        group_path = f"{parent}/{group.get('name')}"
-        out[f"groups[{group_path}]"] = doc.location(path)
-        subs = group.get("subGroups") or []
-        _group_locations(subs, [(doc, (*path, "subGroups", i)) for i in range(len(subs))], group_path, out)

@@ -145,12 +145,10 @@ class _Cleaner:
         required = model.required
         if required and required not in data:
             self.problem(path, f"missing required key {required!r}", f"add {required}: ...")
-        if model is m.Organization:
-            self.organization(out, path)
-        if model is m.Domain and isinstance(out.get("name"), str):
-            out["name"] = out["name"].lower()  # Keycloak stores domains in lower case
-        if model is m.User and "username" not in data and "serviceAccountClientId" not in data:
-            self.problem(path, "missing required key 'username'", "add username: ...")
+        one_of = model.required_one_of
+        if one_of and not any(k in data for k in one_of):
+            self.problem(path, f"missing required key {one_of[0]!r}", f"add {one_of[0]}: ...")
+        model.normalise(out, path, lambda where, message, hint: self.problem(where, message, hint))
         return out
 
     def child(self, spec: Shape, value: Any, path: DocPath, label: str) -> Any:
@@ -169,28 +167,6 @@ class _Cleaner:
             else v
             for k, v in value.items()
         }
-
-    def organization(self, out: dict[str, Any], path: DocPath) -> None:
-        domains = out.get("domains")
-        if isinstance(domains, list):
-            out["domains"] = [{"name": d.lower()} if isinstance(d, str) else d for d in domains]
-        for key, name_field in (("members", "username"), ("identityProviders", "alias")):
-            items = out.get(key)
-            if isinstance(items, list):
-                out[key] = [self.named(item, name_field, (*path, key, i)) for i, item in enumerate(items)]
-
-    def named(self, item: Any, name_field: str, path: DocPath) -> Any:
-        """An export's object (a member, a linked provider) stands for its name."""
-        if not isinstance(item, dict):
-            return item
-        if not isinstance(item.get(name_field), str):
-            if name_field == "username":
-                self.problem(path, "an organization member needs a 'username'", "write the member's username")
-            else:
-                self.problem(
-                    path, "a linked identity provider needs an 'alias'", "write the provider's alias"
-                )
-        return item.get(name_field)
 
 
 def check_document(doc: Document) -> Checked:
