@@ -15,6 +15,7 @@ from typing import Any
 
 from reconciler.desired.merge import MergedRealm, Origin, at, path_of
 from reconciler.errors import Problem
+from reconciler.kinds import REGISTRY
 
 MAX_LENGTH = 255
 DOT_SEGMENTS = frozenset({".", ".."})
@@ -47,36 +48,10 @@ Sub = tuple[str | int, ...]
 
 def objects(realm: MergedRealm, collection: str) -> Iterator[tuple[dict[str, Any], Origin]]:
     """Every declared object of a collection ("roles": realm and client roles; "groups": at any depth)."""
-    spec = realm.spec
-    if collection == "roles":
-        names = ["roles.realm", *(f"roles.client.{c}" for c in (spec.get("roles") or {}).get("client", {}))]
-        for name in names:
-            yield from _zip(_roles(spec, name), realm.items.get(name, []))
-    elif collection == "groups":
-        yield from _groups(spec.get("groups") or [], realm.items.get("groups", []))
-    else:
-        yield from _zip(spec.get(collection) or [], realm.items.get(collection, []))
-
-
-def _roles(spec: dict[str, Any], collection: str) -> list[Any]:
-    roles = spec.get("roles") or {}
-    if collection == "roles.realm":
-        return list(roles.get("realm") or [])
-    return list((roles.get("client") or {}).get(collection[len("roles.client.") :]) or [])
-
-
-def _zip(items: list[Any], origins: list[Origin]) -> Iterator[tuple[dict[str, Any], Origin]]:
-    for item, origin in zip(items, origins, strict=True):
-        if isinstance(item, dict):
-            yield item, origin
-
-
-def _groups(groups: list[Any], origins: list[Origin]) -> Iterator[tuple[dict[str, Any], Origin]]:
-    for group, origin in _zip(groups, origins):
-        yield group, origin
-        subs = group.get("subGroups") or []
-        doc, base = origin
-        yield from _groups(subs, [(doc, (*base, "subGroups", i)) for i in range(len(subs))])
+    for kind in REGISTRY:
+        if kind.collection == collection:
+            for obj in kind.declared_objects(realm):
+                yield obj.spec, obj.origin
 
 
 def _values(obj: dict[str, Any], field: str) -> Iterator[tuple[Sub, Any, bool]]:
