@@ -72,7 +72,8 @@ class Reference:
     roles of a client: scope = that key); checked only when that key resolves.
     ``builtins``: a name Keycloak makes with every realm (``to``'s ``builtin_names``) resolves too.
     ``live_only``: the name may be of an object that exists only in Keycloak (made by hand): not
-    checked offline beyond its form (``malformed``); a missing one fails the plan (``MissingReference``).
+    checked offline beyond its form (``malformed``); one Keycloak lacks fails when it is looked up
+    (``MissingReference``).
     """
 
     field: str
@@ -151,7 +152,9 @@ class Kind(ABC):
     sections: ClassVar[tuple[Section, ...]] = ()  # the realm document keys holding its objects
     collection: ClassVar[str | None] = None  # policy/ownership collection ("clients"); None: no pruning
     # -- its part of the offline checks (see the module docstring) --
-    noun: ClassVar[str] = ""  # "client scope": how messages name one object; "" if nothing refers to it
+    # "client scope": how messages name one object; "" if nothing refers to it. A kind with a noun has
+    # its names collected (``declared_names``): an empty or duplicate name is an error.
+    noun: ClassVar[str] = ""
     declare_hint: ClassVar[str] = ""  # "" -> "declare it under <its first section>"
     references: ClassVar[tuple[Reference, ...]] = ()
     # -- what it needs from Keycloak --
