@@ -1,4 +1,5 @@
-"""Reading one realm's live state (GET requests only), every kind in phase order."""
+"""Reading one realm's live state (GET requests and the read-only partial export), every kind in phase
+order."""
 
 from __future__ import annotations
 
@@ -20,10 +21,12 @@ def read_live(
     *,
     read_all: bool = False,
     observer: Observer = NOTHING,
+    bulk_reads: bool = True,
 ) -> LiveRealm:
-    """Read one realm's live objects of every kind (GET only). A missing realm reads as empty.
-    ``read_all`` reads everything, also what nothing in ``desired`` declares (``kcr export``).
-    ``observer`` hears of each kind read, with its count."""
+    """Read one realm's live objects of every kind (GET only, and the read-only partial export). A
+    missing realm reads as empty. ``read_all`` reads everything, also what nothing in ``desired``
+    declares (``kcr export``); ``bulk_reads=False`` reads object by object. ``observer`` hears of
+    each kind read, with its count."""
     kinds = sorted(kinds if kinds is not None else REGISTRY, key=lambda k: k.phase)
     try:
         realm_rep = api.get(f"/{seg(desired.name)}")
@@ -31,7 +34,9 @@ def read_live(
         return LiveRealm(name=desired.name, exists=False)
     live = LiveRealm(name=desired.name, exists=True, managed=ownership.parse(realm_rep))
     live.ids.realm = realm_rep
-    ctx = Context(api=api, realm=desired.name, desired=desired, live=live, read_all=read_all)
+    ctx = Context(
+        api=api, realm=desired.name, desired=desired, live=live, read_all=read_all, bulk_reads=bulk_reads
+    )
     observer.reading(desired.name, [kind.name for kind in kinds])
     for kind in kinds:
         live.objects[kind.name] = kind.read(ctx)

@@ -86,6 +86,11 @@ def redact_url(url: str) -> str:
     return urlunsplit(parts._replace(netloc=f"{userinfo}@{host}"))
 
 
+# What ``AdminClient.requests`` counts a POST that changes nothing under (the realm's partial export),
+# so that "no writes" can be checked by method.
+READ_ONLY_POST = "EXPORT"
+
+
 def seg(value: str) -> str:
     """Quote one path segment (role names may hold spaces or slashes). "." and ".." cannot be one: the
     HTTP client would remove them (calling another URL), and Keycloak refuses them %-encoded."""
@@ -204,7 +209,8 @@ class AdminClient:
         self._count_lock = threading.Lock()
         self._info_lock = threading.Lock()
         self._server_info: ServerInfo | None = None
-        self.requests: Counter[str] = Counter()  # by HTTP method, token requests under "TOKEN"
+        # by HTTP method; token requests under "TOKEN", POSTs that only read under READ_ONLY_POST
+        self.requests: Counter[str] = Counter()
         self.started = time.monotonic()
 
     # -- lifecycle -------------------------------------------------------------------------------
@@ -372,19 +378,25 @@ class AdminClient:
         content: str | bytes | None = None,
         headers: dict[str, str] | None = None,
         retry: bool | None = None,
+        count_as: str | None = None,
+        timeout: float | None = None,
     ) -> httpx.Response:
-        """Send one Admin API request; raise a typed ApiError on a non-2xx answer."""
+        """Send one Admin API request; raise a typed ApiError on a non-2xx answer. ``count_as``
+        counts it under another name than its method (``READ_ONLY_POST``); ``timeout`` (seconds)
+        replaces the client's for a request known to take long (a realm import)."""
         url = "/admin/realms" + path if not path.startswith("/admin/") else path
         if retry is None:
             retry = method in IDEMPOTENT_METHODS
         for renewed in (False, True):
             hdrs = {**self._auth_header(force=renewed), **(headers or {})}
             kwargs: dict[str, Any] = {"params": params, "headers": hdrs}
+            if timeout is not None:
+                kwargs["timeout"] = timeout
             if json is not None:
                 kwargs["json"] = json
             elif content is not None:
                 kwargs["content"] = content
-            response = self._send_raw(method, url, retry=retry, **kwargs)
+            response = self._send_raw(method, url, count_as=count_as, retry=retry, **kwargs)
             if response.status_code == 401 and not renewed:
                 continue  # token revoked or expired early: renew once
             break
@@ -418,10 +430,24 @@ class AdminClient:
         """All items of a paginated listing: explicit first/max, until a short page."""
         return list(self.iter_paged(path, params, page_size=page_size))
 
+    def get_pages(
+        self, path: str, params: dict[str, Any] | None = None, *, total: int, page_size: int = 500
+    ) -> list[Any]:
+        """All items of a paginated listing of about ``total`` items: its pages requested
+        concurrently (bounded by ``concurrency``), then on one by one while the last is full (the
+        listing grew since it was counted)."""
+        firsts = list(range(0, max(total, 1), page_size))
+        pages = self.map(
+            lambda first: self.get(path, {**(params or {}), "first": first, "max": page_size}) or [], firsts
+        )
+        items = [item for page in pages for item in page]
+        if len(pages[-1]) == page_size:
+            items += self.iter_paged(path, params, page_size=page_size, first=firsts[-1] + page_size)
+        return items
+
     def iter_paged(
-        self, path: str, params: dict[str, Any] | None = None, *, page_size: int = 500
+        self, path: str, params: dict[str, Any] | None = None, *, page_size: int = 500, first: int = 0
     ) -> Iterator[Any]:
-        first = 0
         while True:
             page = self.get(path, {**(params or {}), "first": first, "max": page_size}) or []
             yield from page

@@ -129,6 +129,12 @@ class Context:
     # Read every field of every object, as ``kcr export`` needs; plan reads only what the desired
     # state declares (memberships, role mappings, members and built-in composites cost requests).
     read_all: bool = False
+    # Read configuration objects in bulk where Keycloak allows (kinds/bulk_read.py); off, every kind
+    # reads object by object (the reference the bulk reads are tested against).
+    bulk_reads: bool = True
+    # What this context's reads fetched once for several kinds (the partial export). It lives as long
+    # as the context: a re-read after writes gets a new context, so it never sees a stale export.
+    shared_reads: dict[str, Any] = field(default_factory=dict)
 
     @cached_property
     def lookup(self) -> Lookup:

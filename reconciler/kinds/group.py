@@ -1,7 +1,8 @@
 """Groups: the whole tree, keyed by path (``/acme/managers``), with attributes and role mappings.
 
-Reading costs one paged listing of top-level groups and one paged listing of children per group that
-has children: with ``briefRepresentation=false`` both carry ``attributes``, ``realmRoles`` and
+Reading takes the whole tree from the realm's partial export (``bulk_read``) when the account may
+export; otherwise one paged listing of top-level groups and one paged listing of children per group
+that has children: with ``briefRepresentation=false`` both carry ``attributes``, ``realmRoles`` and
 ``clientRoles`` (direct mappings, client roles keyed by clientId), so no per-group role-mapping read
 is needed (verified on Keycloak 26.7). ``/children`` answers at most 10 groups unless ``max`` is
 given: every listing pages explicitly.
@@ -18,7 +19,7 @@ with explicit ``[{id, name}]`` lists (both are needed; a DELETE without a body w
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any, ClassVar
 from urllib.parse import quote
 
@@ -30,6 +31,7 @@ from reconciler.errors import NotFound
 from reconciler.export.values import named_with_attributes, role_map
 from reconciler.keycloak.client import seg
 from reconciler.kinds.base import STATE_KEY, Access, Cascade, Context, Kind, LiveRealm, Obj, Section
+from reconciler.kinds.bulk_read import partial_export
 from reconciler.kinds.role import mapping_diffs, merge_list_attributes, role_mapping_references
 
 SUBGROUPS = "subGroups"
@@ -62,6 +64,10 @@ def declared_tree(
 def parent_path(path: str) -> str:
     """``/acme/managers`` -> ``/acme``; a top-level group's parent is ``""``."""
     return path.rsplit("/", 1)[0]
+
+
+def _exported_children(level: list[Obj]) -> list[Obj]:
+    return [child for rep in level for child in rep.get(SUBGROUPS) or []]
 
 
 def live_group(rep: Obj) -> Obj:
@@ -137,15 +143,13 @@ class GroupKind(Kind):
 
     # -- live side -------------------------------------------------------------------------------
     def read(self, ctx: Context) -> dict[str, Obj]:
+        export = partial_export(ctx)
+        if export is not None:
+            return self._read_levels(ctx, export.get("groups") or [], _exported_children)
         base = f"/{seg(ctx.realm)}/groups"
         params = {"briefRepresentation": "false"}
-        level: list[Obj] = ctx.api.get_paged(base, params, page_size=self.page_size)
-        objects: dict[str, Obj] = {}
-        ids: dict[str, str] = {}
-        while level:
-            for rep in level:
-                objects[rep["path"]] = live_group(rep)
-                ids[rep["path"]] = rep["id"]
+
+        def children(level: list[Obj]) -> list[Obj]:
             # subGroupCount is absent only if the server did not count: then ask.
             parents = [
                 rep["id"]
@@ -156,7 +160,23 @@ class GroupKind(Kind):
                 lambda gid: ctx.api.get_paged(f"{base}/{gid}/children", params, page_size=self.page_size),
                 parents,
             )
-            level = [child for page in pages for child in page]
+            return [child for page in pages for child in page]
+
+        return self._read_levels(ctx, ctx.api.get_paged(base, params, page_size=self.page_size), children)
+
+    @staticmethod
+    def _read_levels(
+        ctx: Context, level: list[Obj], children: Callable[[list[Obj]], list[Obj]]
+    ) -> dict[str, Obj]:
+        """The tree level by level (parents before children), from the top level and a way to get
+        the next level's groups."""
+        objects: dict[str, Obj] = {}
+        ids: dict[str, str] = {}
+        while level:
+            for rep in level:
+                objects[rep["path"]] = live_group(rep)
+                ids[rep["path"]] = rep["id"]
+            level = children(level)
         ctx.live.ids.record_groups(ids)
         return objects
 

@@ -8,10 +8,11 @@ declared ``composites.realm`` is the whole set of realm composites, a declared
 ``composites.client.<clientId>`` the whole set of that client's (``[]`` removes them all); clients not
 named are left alone. The ``composite`` flag is derived and ignored.
 
-Reading costs one paged listing of realm roles, one per client, and one composites read per composite
-role (built-in composites only when declared, or for ``kcr export``: ``Context.read_all``): it grows
-with clients and roles, never with users.
-Role listings say ``composite: true`` but not what the composites are, hence the extra read.
+Reading takes every role with its composites from the realm's partial export (``bulk_read``) when the
+account may export. Otherwise it costs one paged listing of realm roles, one per client, and one
+composites read per composite role (built-in composites only when declared, or for ``kcr export``:
+``Context.read_all``): it grows with clients and roles, never with users. Role listings say
+``composite: true`` but not what the composites are, hence the extra read.
 
 Verified on Keycloak 26.7: role PUT clears ``description`` when it is left out and keeps
 ``attributes`` when left out (replaces them when sent); composites are added and removed by ``id``
@@ -42,6 +43,7 @@ from reconciler.export import defaults
 from reconciler.export.values import named_with_attributes, role_map
 from reconciler.keycloak.client import seg
 from reconciler.kinds.base import Access, Context, Kind, LiveRealm, Obj, Reference, Section
+from reconciler.kinds.bulk_read import partial_export
 from reconciler.kinds.lookup import RoleRef, role_key
 from reconciler.kinds.role_cycles import check_cycles
 from reconciler.lease import LEASE_ROLE
@@ -163,6 +165,23 @@ def declared_refs(realm: DesiredRealm) -> dict[str, tuple[RoleRef, Obj]]:
     return found
 
 
+def _exported_listings(export: Obj) -> list[tuple[str | None, list[Obj]]]:
+    roles = export.get("roles") or {}
+    listings: list[tuple[str | None, list[Obj]]] = [(None, roles.get("realm") or [])]
+    listings += sorted((roles.get("client") or {}).items())
+    return listings
+
+
+def _exported_composites(rep: Obj) -> Obj:
+    """A role's composites as the export writes them (parts without composites left out), in the
+    shape of ``_read_composites``."""
+    composites = rep.get("composites") or {}
+    return {
+        "realm": sorted(composites.get("realm") or []),
+        "client": {cid: sorted(names) for cid, names in sorted((composites.get("client") or {}).items())},
+    }
+
+
 class RoleKind(Kind):
     name = "role"
     phase = 40
@@ -214,20 +233,11 @@ class RoleKind(Kind):
 
     # -- live side -------------------------------------------------------------------------------
     def read(self, ctx: Context) -> dict[str, Obj]:
-        realm = seg(ctx.realm)
-        params = {"briefRepresentation": "false"}
-        client_ids = ctx.lookup.client_uuids()
-        listings: list[tuple[str | None, list[Obj]]] = [(None, ctx.api.get_paged(f"/{realm}/roles", params))]
-        clients = sorted(client_ids.items())
-        listings += zip(
-            [cid for cid, _ in clients],
-            ctx.api.map(lambda c: ctx.api.get_paged(f"/{realm}/clients/{c[1]}/roles", params), clients),
-            strict=True,
-        )
-
+        export = partial_export(ctx)
+        listings = _exported_listings(export) if export is not None else self._listings(ctx)
         declared_keys = set(declared_refs(ctx.desired))
         objects: dict[str, Obj] = {}
-        need_composites: list[tuple[str, str]] = []  # (key, role id)
+        need_composites: list[tuple[str, Obj]] = []  # (key, role as listed)
         for client_id, reps in listings:
             for rep in reps:
                 key = role_key(client_id, rep["name"])
@@ -236,11 +246,27 @@ class RoleKind(Kind):
                 if rep.get("composite") and (
                     ctx.read_all or key in declared_keys or not self.is_builtin(key, rep, ctx.realm)
                 ):
-                    need_composites.append((key, rep["id"]))
-        composites = ctx.api.map(lambda item: self._read_composites(ctx, item[1]), need_composites)
+                    need_composites.append((key, rep))
+        if export is not None:
+            composites = [_exported_composites(rep) for _, rep in need_composites]
+        else:
+            composites = ctx.api.map(lambda item: self._read_composites(ctx, item[1]["id"]), need_composites)
         for (key, _), value in zip(need_composites, composites, strict=True):
             objects[key]["composites"] = value
         return objects
+
+    def _listings(self, ctx: Context) -> list[tuple[str | None, list[Obj]]]:
+        """Realm roles, then each client's roles (clientId, roles): one paged listing each."""
+        realm = seg(ctx.realm)
+        params = {"briefRepresentation": "false"}
+        clients = sorted(ctx.lookup.client_uuids().items())
+        listings: list[tuple[str | None, list[Obj]]] = [(None, ctx.api.get_paged(f"/{realm}/roles", params))]
+        listings += zip(
+            [cid for cid, _ in clients],
+            ctx.api.map(lambda c: ctx.api.get_paged(f"/{realm}/clients/{c[1]}/roles", params), clients),
+            strict=True,
+        )
+        return listings
 
     def read_one(self, ctx: Context, key: str) -> Obj | None:
         client_id, name = self._ref(ctx, key)

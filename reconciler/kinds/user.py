@@ -1,12 +1,12 @@
 """Users: profile fields, attributes, required actions, group memberships and role mappings.
 
 Reading costs requests that grow with groups, roles and pages of users, never one per user: users are
-listed page by page (attributes included), and memberships are read in reverse, per group
-(``/groups/{id}/members``) and per role (``/roles/{name}/users``), both of which list *direct*
-memberships only (checked against Keycloak 26.7). The fan-out runs only for what some declared user
-declares: groups, realm roles, or the client roles of the clients named in ``clientRoles``. With
-``Context.read_all`` (``kcr export``) it runs for everything: groups, every realm role (the default
-role too), the roles of every client.
+counted, then listed in pages read in parallel (attributes included), and memberships are read in
+reverse, per group (``/groups/{id}/members``) and per role (``/roles/{name}/users``), both of which
+list *direct* memberships only (checked against Keycloak 26.7). The fan-out runs only for what some
+declared user declares: groups, realm roles, or the client roles of the clients named in
+``clientRoles``. With ``Context.read_all`` (``kcr export``) it runs for everything: groups, every
+realm role (the default role too), the roles of every client.
 
 Service-account users (declared with ``serviceAccountClientId``) belong to their client: Keycloak
 creates and deletes them, they are not listed by ``GET /users``, and kcr only manages their role
@@ -122,6 +122,8 @@ class UserKind(Kind):
     access = (Access("/users", "view-users", "manage-users"),)
     # Service accounts are client configuration, always exported; people only with --include-users.
     export_files = ("service-accounts.yaml", "users.yaml")
+    # Each user's writes go to that user (its representation, its group and role mappings).
+    parallel_writes = True
     rules: ClassVar[Rules] = Rules(
         sets=frozenset({"requiredActions", "groups", "realmRoles"}),
         list_maps=frozenset({"attributes", "clientRoles"}),
@@ -167,8 +169,13 @@ class UserKind(Kind):
             without_extensions(s) for s in self.declared(ctx.desired).values() if s.get(STATE_KEY) != "absent"
         ]
         regular = [d for d in declared if not d.get(SA_CLIENT)]
-        reps = ctx.api.get_paged(
-            f"{_realm_path(ctx)}/users", {"briefRepresentation": "false"}, page_size=PAGE
+        # Pages of full users are the heaviest reads at scale: counted first, then read concurrently.
+        total = ctx.api.get(f"{_realm_path(ctx)}/users/count")
+        reps = ctx.api.get_pages(
+            f"{_realm_path(ctx)}/users",
+            {"briefRepresentation": "false"},
+            total=int(total or 0),
+            page_size=PAGE,
         )
         live = {rep["username"]: live_user(rep) for rep in reps}
         by_id = {obj["id"]: obj for obj in live.values()}

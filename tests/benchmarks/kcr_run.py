@@ -22,7 +22,7 @@ from reconciler.cli import main
 from reconciler.keycloak.client import AdminClient
 
 _UUID = re.compile(r"/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
-_NAMED = re.compile(r"/(roles|users|group-by-path)/[^/?]+")
+_NAMED = re.compile(r"/(roles|users|group-by-path)/(?!count\b)[^/?]+")
 _REALM = re.compile(r"^/admin/realms/[^/?]+")
 
 

@@ -724,7 +724,7 @@ def test_kind_lifecycle(case: Case, kcr: Kcr, admin_api: AdminClient, empty_real
     again = kcr.converge()
     assert again.plan.changes == []
     assert again.report.applied == []
-    assert set(again.requests) <= {"GET", "TOKEN"}, again.requests
+    assert set(again.requests) <= {"GET", "EXPORT", "TOKEN"}, again.requests
     cli_again = kcr.apply()
     assert cli_again.exit_code == 0, cli_again.output
     assert "Nothing to apply." in cli_again.output

@@ -214,7 +214,7 @@ def test_plan_sends_only_get_requests(kcr: Kcr, admin_api: AdminClient, fresh_re
     kcr.write(every_kind(realm))
     missing = kcr.plan_only()  # the realm does not exist yet
     assert missing.plan.changes
-    assert set(missing.requests) <= {"GET", "TOKEN"}, missing.requests
+    assert set(missing.requests) <= {"GET", "EXPORT", "TOKEN"}, missing.requests
 
     # half of it applied, then changed by hand: planning reads every kind, and still only reads
     admin_api.post("", {"realm": realm, "enabled": True, "organizationsEnabled": True})
@@ -228,5 +228,6 @@ def test_plan_sends_only_get_requests(kcr: Kcr, admin_api: AdminClient, fresh_re
     kcr.write(doc)
     drifted = kcr.plan_only()
     assert {c.address for c in drifted.plan.changes} == {f"{realm}/user/alice", f"{realm}/group/new"}
-    assert set(drifted.requests) <= {"GET", "TOKEN"}, drifted.requests
+    assert set(drifted.requests) <= {"GET", "EXPORT", "TOKEN"}, drifted.requests
     assert drifted.requests["GET"] > 10
+    assert drifted.requests["EXPORT"] <= 1  # the realm's partial export, which changes nothing
