@@ -16,6 +16,7 @@ from reconciler.desired.checks import check_realm
 from reconciler.desired.language import KEY_FIELDS, POLICY_KEY
 from reconciler.desired.merge import MergedRealm, at, merge
 from reconciler.desired.positions import Document
+from reconciler.desired.profile_component import declared_twice, lift_user_profile
 from reconciler.desired.source import find_files, read_file
 from reconciler.desired.state import DEFAULT_MAX_DELETES, DesiredRealm, DesiredState, Policy
 from reconciler.desired.structure import check_document
@@ -32,18 +33,24 @@ def load(paths: list[str], env: Mapping[str, str] | None = None, *, need_values:
     notes: list[Problem] | None = None if need_values else []
     warnings: dict[str, Problem] = {}
     checked: list[tuple[Document, dict[str, Any]]] = []
+    lifted: list[tuple[Document, str, SourceLocation]] = []  # a realm export's user profile component
     for path in files:
         docs, file_problems = read_file(path)
         problems.extend(file_problems)
         for doc in docs:
             substitution_problems = substitute(doc, os.environ if env is None else env, notes)
+            profile = lift_user_profile(doc)
             result = check_document(doc)
             problems.extend(substitution_problems)
+            problems.extend(profile.problems)
             problems.extend(result.problems)
             for key, warning in result.warnings:
                 warnings.setdefault(key, warning)
             if result.spec is not None and not substitution_problems:
                 checked.append((doc, result.spec))
+                if profile.location is not None:
+                    lifted.append((doc, result.spec["realm"], profile.location))
+    problems.extend(declared_twice(lifted, checked))
     if problems:
         raise DesiredStateError(_sorted(problems))
     realms, problems = merge(checked)

@@ -1,17 +1,23 @@
 """The user-profile kind against a real Keycloak: declared as configured is no change, one field at a time
 is exactly that change, apply then plan is no change, an attribute left out is removed, an export of a
 profile configured by hand plans as no change, and an attribute declared by kcr is stored on a user while
-an undeclared one is refused."""
+an undeclared one is refused; Keycloak's own export of a profile (a component with a JSON string) applies as
+written."""
 
 from __future__ import annotations
 
+import contextlib
 import copy
+import json
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from reconciler.desired.profile_component import PROVIDER_TYPE as PROVIDER
+from reconciler.errors import NotFound
 from reconciler.keycloak.client import AdminClient, seg
+from reconciler.kinds.user_profile import POLICY
 from reconciler.plan import Action
 from tests.integration.conftest import Kcr
 
@@ -103,3 +109,41 @@ def test_an_attribute_declared_by_kcr_is_stored_and_an_undeclared_one_refused(
     kcr.write(doc)
     result = kcr.run("validate", kcr.path)
     assert "userProfile.attributes must keep 'email'" in result.output
+
+
+def test_a_keycloak_export_of_the_profile_applies_then_plans_no_change(
+    kcr: Kcr, admin_api: AdminClient, empty_realm: str, tmp_path: Path
+) -> None:
+    """Keycloak's own partial export writes the profile as a component holding a JSON string: applied
+    to a new realm it makes the same profile, and a change inside the string plans as that field."""
+    path = f"/{seg(empty_realm)}/users/profile"
+    profile = admin_api.get(path)
+    admin_api.put(path, {**profile, "attributes": [*profile["attributes"], TENANT], POLICY: "ADMIN_VIEW"})
+    exported = admin_api.post(f"/{seg(empty_realm)}/partial-export").json()
+    (component,) = exported["components"][PROVIDER]
+    assert isinstance(component["config"]["kc.user.profile.config"][0], str)
+    copy_realm = f"{empty_realm}-copy"
+    exported["realm"] = copy_realm
+    folder = tmp_path / "export"
+    folder.mkdir()
+    (folder / "realm.json").write_text(json.dumps(exported, indent=2), encoding="utf-8")
+    try:
+        applied = kcr.run("apply", str(folder), "--auto-approve")
+        assert applied.exit_code == 0, applied.output
+        assert f"+ {copy_realm}/user-profile: done" in applied.output
+        assert admin_api.get(f"/{seg(copy_realm)}/users/profile") == admin_api.get(path)
+        planned = kcr.run("plan", str(folder), "--detailed-exitcode")
+        assert planned.exit_code == 0, planned.output
+        assert "No changes." in planned.output
+
+        stored = json.loads(component["config"]["kc.user.profile.config"][0])
+        next(a for a in stored["attributes"] if a["name"] == "tenant")["displayName"] = "Tenant id"
+        component["config"]["kc.user.profile.config"] = [json.dumps(stored)]
+        (folder / "realm.json").write_text(json.dumps(exported, indent=2), encoding="utf-8")
+        planned = kcr.run("plan", str(folder), "--detailed-exitcode")
+        assert planned.exit_code == 2, planned.output
+        assert "~ attributes[tenant].displayName" in planned.output
+        assert "Plan: 0 to add, 1 to change, 0 to destroy." in planned.output
+    finally:
+        with contextlib.suppress(NotFound):
+            admin_api.delete(f"/{seg(copy_realm)}")

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -183,6 +185,38 @@ def test_export_shapes_are_normalised_and_unmanaged_keys_warned_once(tmp_path: P
     assert org["members"] == ["alice", "alice"]
     warned = [w.path for w in state.warnings]
     assert warned == ["id", "keycloakVersion", "clientTemplates", "oauthClients", "users[0].credentials"]
+
+
+def test_an_exports_user_profile_component_becomes_user_profile(tmp_path: Path) -> None:
+    profile = {
+        "attributes": [
+            {"name": "username", "multivalued": False},
+            {"name": "email"},
+            {"name": "tenant", "required": {"roles": ["user"]}},
+        ],
+        "unmanagedAttributePolicy": "ADMIN_VIEW",
+    }
+    component = {"id": "c", "providerId": "declarative-user-profile", "subComponents": {}}
+    keys = {"org.keycloak.keys.KeyProvider": [{"name": "rsa", "providerId": "rsa-generated", "config": {}}]}
+    export: dict[str, Any] = {
+        "realm": "acme",
+        "components": {
+            "org.keycloak.userprofile.UserProfileProvider": [
+                {**component, "config": {"kc.user.profile.config": [json.dumps(profile)]}}
+            ],
+            **keys,
+        },
+    }
+    write(tmp_path, "acme/realm.json", json.dumps(export, indent=2))
+    export["realm"] = "solo"
+    del export["components"]["org.keycloak.keys.KeyProvider"]
+    write(tmp_path, "solo/realm.yaml", json.dumps(export))
+
+    state = load([str(tmp_path)], env={})
+    assert state.realms["acme"].spec["userProfile"] == profile
+    assert "components" not in state.realms["solo"].spec
+    assert state.realms["solo"].spec["userProfile"] == profile
+    assert [w.path for w in state.warnings] == ["components"]  # the key provider: not managed
 
 
 def test_builtins_resolve_without_declaration(tmp_path: Path) -> None:
