@@ -20,6 +20,8 @@ Write-only and server-side rules that shape this module:
   as drift (it goes away once the user has changed the password).
 - Keycloak stores usernames and emails in lower case: declared values are lower-cased to match.
 - ``default-roles-<realm>`` is mapped to every user: ignored on both sides unless declared.
+- A new user gets the realm's default required actions *on top of* the declared ``requiredActions``
+  (the POST adds, a PUT replaces): a user that declares them is PUT once more after its creation.
 - With the realm's user profile at its default (unmanaged attributes DISABLED), an attribute the
   profile does not declare is accepted by POST/PUT and silently dropped; ``verify_hint`` and
   ``update_reason`` say what to do about it.
@@ -72,6 +74,19 @@ def stored_attributes(attributes: Any) -> dict[str, list[str]]:
     """Declared attributes as Keycloak stores a user's: empty values dropped (an attribute holding only
     "" reads back as absent, whatever the user profile allows)."""
     return {k: [v for v in str_list(vs) if v != ""] for k, vs in (attributes or {}).items()}
+
+
+def declared_actions(desired: Obj, stored: Mapping[str, Any]) -> list[str]:
+    """The required actions to write: the declared ones, plus UPDATE_PASSWORD while a declared
+    temporary password still waits for its change."""
+    actions = list(desired["requiredActions"] or [])
+    if (
+        has_temporary_password(desired)
+        and UPDATE_PASSWORD in (stored.get("requiredActions") or [])
+        and UPDATE_PASSWORD not in actions
+    ):
+        actions.append(UPDATE_PASSWORD)
+    return actions
 
 
 def has_temporary_password(desired: Obj) -> bool:
@@ -361,6 +376,8 @@ class UserKind(Kind):
             if field in desired:
                 body[field] = desired[field]
         user_id = ctx.api.create(f"{_realm_path(ctx)}/users", body)
+        if "requiredActions" in desired:
+            self._settle_required_actions(ctx, user_id, desired)
         live: Obj = {
             "username": key,
             "id": user_id,
@@ -380,14 +397,7 @@ class UserKind(Kind):
                 if field in desired:
                     rep[field] = desired[field]
             if "requiredActions" in desired:
-                actions = list(desired["requiredActions"] or [])
-                if (
-                    has_temporary_password(desired)
-                    and UPDATE_PASSWORD in (rep.get("requiredActions") or [])
-                    and UPDATE_PASSWORD not in actions
-                ):
-                    actions.append(UPDATE_PASSWORD)  # the temporary password still waits for a change
-                rep["requiredActions"] = actions
+                rep["requiredActions"] = declared_actions(desired, rep)
             if "attributes" in desired:
                 # a PUT replaces the attribute map: keep the attributes nobody declared
                 merged = dict(rep.get("attributes") or {})
@@ -402,6 +412,17 @@ class UserKind(Kind):
             for path in sorted(have - want):
                 ctx.api.delete(f"{base}/groups/{ctx.lookup.group_id(path)}")
         self._write_roles(ctx, user_id, desired, live)
+
+    def _settle_required_actions(self, ctx: Context, user_id: str, desired: Obj) -> None:
+        """A new user gets the realm's default actions on top of the declared ones (Keycloak 26.7):
+        a PUT makes the declared list the whole list."""
+        base = f"{_realm_path(ctx)}/users/{user_id}"
+        rep: dict[str, Any] = ctx.api.get(base)
+        actions = declared_actions(desired, rep)
+        if sorted(rep.get("requiredActions") or []) != sorted(actions):
+            rep["requiredActions"] = actions
+            rep.pop("credentials", None)  # a PUT with credentials resets the password
+            ctx.api.put(base, rep)
 
     def _write_roles(self, ctx: Context, user_id: str, desired: Obj, live: Obj) -> None:
         """Add and remove role mappings with explicit lists (a DELETE without a body removes all)."""
