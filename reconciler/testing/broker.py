@@ -31,7 +31,7 @@ from typing import Any
 
 from reconciler.errors import NotFound
 from reconciler.keycloak.client import AdminClient, seg
-from reconciler.testing.browser import BrowserLogin
+from reconciler.testing.browser import BrowserLogin, Page
 from reconciler.testing.oidc import LoginError, Realm
 
 LOGIN_CLIENT = "account-console"
@@ -125,18 +125,26 @@ class Broker:
         idp["config"] = {**(idp.get("config") or {}), "kc.org.domain": domain}
         api.put(path, idp)
 
-    def login(self, username: str, password: str) -> dict[str, Any]:
-        """A brokered login of an upstream account into the broker realm; the broker realm's tokens."""
+    def login(
+        self, username: str, password: str, *, hint: bool = True, pages: list[Page] | None = None
+    ) -> dict[str, Any]:
+        """A brokered login of an upstream account into the broker realm; the broker realm's tokens.
+        ``hint=False`` starts at the broker realm's own login page, where ``username`` (an email) is
+        typed first: an organization-linked provider that redirects when the email matches takes over.
+        ``pages`` collects every page shown on the way."""
         realm = Realm(self.base_url, self.realm)
         redirect_uri = f"{realm.issuer}/account/"
-        hint = {"kc_idp_hint": self.alias}
-        with BrowserLogin(realm, LOGIN_CLIENT, redirect_uri, params=hint) as browser:
+        params = {"kc_idp_hint": self.alias} if hint else None
+        with BrowserLogin(realm, LOGIN_CLIENT, redirect_uri, params=params) as browser:
             page = browser.start()
+            if pages is not None:
+                pages.append(page)
             fields = {"username": username, "password": password}
             password_sent = False
-            # Submit forms (upstream login, first-broker-login review) until Keycloak sends the
-            # browser back to the client. Bounded: a real login shows fewer than five pages.
-            for _ in range(5):
+            # Submit forms (the email, the upstream login, first-broker-login review, required actions)
+            # until Keycloak sends the browser back to the client. Bounded: a real login shows fewer
+            # than eight pages.
+            for _ in range(8):
                 form = page.form if page.status == 200 and page.code is None else None
                 if form is None:
                     break
@@ -145,6 +153,8 @@ class Broker:
                         break  # the login form again: the password was refused
                     password_sent = True
                 page = browser.submit(page, **{k: v for k, v in fields.items() if k in form.fields})
+                if pages is not None:
+                    pages.append(page)
             if page.code is None:
                 raise LoginError(
                     f"brokered login of {username} through {self.alias} did not redirect to the client "

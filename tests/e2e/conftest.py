@@ -26,6 +26,9 @@ REPO = Path(__file__).resolve().parents[2]
 SHIPPED = REPO / "desired-state"
 SHIPPED_REALMS = ("enterprise", "enterprise-dev")
 REALM = "enterprise"
+# A stand-in for the corporate identity provider of tenant Contoso (scripts/corporate-idp/).
+CORPORATE_IDP = REPO / "scripts" / "corporate-idp"
+CORPORATE_REALM = "contoso-corporate"
 
 # Values for the ${env:...} variables of desired-state/ (see desired-state/.env.example). Test-only
 # values; the passwords satisfy the realm's password policy.
@@ -36,6 +39,8 @@ EXAMPLE_ENV = {
     "ACME_ADMIN_PASSWORD": "Acme-admin-e2e-1",
     "GLOBEX_MANAGER_PASSWORD": "Globex-manager-e2e-1",
     "DEMO_USER_PASSWORD": "Demo-user-e2e-1",
+    "CONTOSO_IDP_CLIENT_SECRET": "e2e-contoso-broker-secret",
+    "CONTOSO_EMPLOYEE_PASSWORD": "Contoso-employee-e2e-1",
 }
 FRONTEND_REDIRECT = "http://localhost:3000/auth/callback"
 # A TEST-ONLY public client with the password grant, standing in for a logged-in user's token that
@@ -69,7 +74,9 @@ def delete_realms(api: AdminClient, names: tuple[str, ...] = SHIPPED_REALMS) -> 
 @pytest.fixture(scope="module")
 def e2e_env(keycloak: KeycloakServer) -> Iterator[dict[str, str]]:
     """KEYCLOAK_* connection variables and the example's secrets, set for the whole module."""
-    env = {**keycloak.env(), **EXAMPLE_ENV}
+    # Contoso's corporate IdP is the stand-in realm on the same server.
+    issuer = f"{keycloak.url.rstrip('/')}/realms/{CORPORATE_REALM}"
+    env = {**keycloak.env(), **EXAMPLE_ENV, "CONTOSO_IDP_ISSUER": issuer}
     with pytest.MonkeyPatch.context() as mp:
         for name in CONNECTION_VARS:
             mp.delenv(name, raising=False)
@@ -94,6 +101,16 @@ def shipped(admin_api: AdminClient, e2e_env: dict[str, str]) -> Iterator[Result]
     assert result.exit_code == 0, result.output
     yield result
     delete_realms(admin_api)
+
+
+@pytest.fixture(scope="module")
+def corporate_idp(admin_api: AdminClient, e2e_env: dict[str, str]) -> Iterator[Result]:
+    """The stand-in for Contoso's corporate identity provider, applied by kcr; removed after."""
+    delete_realms(admin_api, (CORPORATE_REALM,))
+    result = kcr("apply", str(CORPORATE_IDP), "--auto-approve")
+    assert result.exit_code == 0, result.output
+    yield result
+    delete_realms(admin_api, (CORPORATE_REALM,))
 
 
 @pytest.fixture(scope="module")

@@ -38,6 +38,9 @@ users:
     lastName: Lead
     enabled: true
     groups: [/initech/managers]
+    attributes:
+      tenant: initech
+    requiredActions: []   # the test logs in by script: no terms of use to accept (required-actions.yaml)
     credentials:
       - type: password
         value: "${env:DEMO_USER_PASSWORD}"

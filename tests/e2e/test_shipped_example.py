@@ -7,6 +7,7 @@ declares it (the onboarding test deletes the user it creates), so the idempotenc
 from __future__ import annotations
 
 import time
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -18,9 +19,12 @@ from reconciler.apply import apply_plan
 from reconciler.desired import load
 from reconciler.engine import make_plan
 from reconciler.keycloak.client import AdminClient, seg
+from reconciler.testing.broker import Broker
+from reconciler.testing.browser import Page
 from reconciler.testing.oidc import Realm, TokenError, audiences, unverified_claims, verify_access_token
 from reconciler.testing.server import KeycloakServer
 from tests.e2e.conftest import (
+    CORPORATE_REALM,
     EXAMPLE_ENV,
     FRONTEND_REDIRECT,
     LOGIN_CLIENT,
@@ -44,6 +48,9 @@ DEMO_USER = "acme-demo"
 DEMO_PASSWORD = EXAMPLE_ENV["DEMO_USER_PASSWORD"]
 DEFAULT_ROLE = "default-roles-enterprise"
 ACCESS_TOKEN_LIFESPAN = 600  # desired-state/enterprise/realm.yaml
+CONTOSO_IDP = "contoso-corporate"  # desired-state/enterprise/identity-providers.yaml
+CONTOSO_EMPLOYEE = "erin"  # scripts/corporate-idp/contoso.yaml; the broker keeps the upstream username
+CONTOSO_EMAIL = "erin@contoso.example.com"
 
 
 def login_demo_user(realm: Realm) -> dict[str, Any]:
@@ -218,6 +225,59 @@ def test_onboarding_service_account_creates_a_member_but_cannot_change_the_realm
             assert granted.status_code == 403
         finally:
             admin_api.delete(f"/{seg(REALM)}/users/{user_id}")
+
+
+def test_user_profile_keeps_the_declared_tenant_attributes_and_refuses_others(
+    admin_api: AdminClient, workdir: Path, e2e_env: dict[str, str]
+) -> None:
+    (demo,) = admin_api.get(f"/{seg(REALM)}/users", {"username": DEMO_USER, "exact": "true"})
+    assert demo["attributes"] == {"tenant": ["acme"], "department": ["Sales"]}
+    # kcr refuses an attribute the profile does not declare, before any write ...
+    users = workdir / "enterprise" / "users.yaml"
+    users.write_text(
+        users.read_text(encoding="utf-8").replace("      department: Sales\n", "      costCenter: '42'\n"),
+        encoding="utf-8",
+    )
+    refused = kcr("validate", str(workdir))
+    assert refused.exit_code == 1, refused.output
+    assert "attribute 'costCenter' is not in the declared userProfile" in refused.output
+    # ... and Keycloak, which the profile governs, drops one written behind kcr's back.
+    path = f"/{seg(REALM)}/users/{demo['id']}"
+    admin_api.put(path, {**demo, "attributes": {**demo["attributes"], "costCenter": ["42"]}})
+    assert admin_api.get(path)["attributes"] == {"tenant": ["acme"], "department": ["Sales"]}
+
+
+@pytest.mark.usefixtures("corporate_idp")
+def test_a_contoso_employee_logs_in_through_the_corporate_idp_as_a_managed_member(
+    keycloak: KeycloakServer, admin_api: AdminClient
+) -> None:
+    """The email typed on the enterprise login page sends the browser to Contoso's IdP (the
+    organization link); the first login accepts the terms of use (the required action), and makes a
+    managed member of Contoso with the attributes and the group its mappers give."""
+    broker = Broker(keycloak.url.rstrip("/"), REALM, CONTOSO_IDP, CORPORATE_REALM, "enterprise-broker")
+    pages: list[Page] = []
+    tokens = broker.login(CONTOSO_EMAIL, EXAMPLE_ENV["CONTOSO_EMPLOYEE_PASSWORD"], hint=False, pages=pages)
+    # Identity-first: the enterprise page asks for the email only, then the upstream page takes over.
+    email_form = pages[0].form
+    assert email_form is not None
+    assert "password" not in email_form.fields
+    assert f"/realms/{CORPORATE_REALM}/" in pages[1].url
+    assert [p.required_action for p in pages if p.required_action] == ["TERMS_AND_CONDITIONS"]
+    claims = unverified_claims(tokens["access_token"])
+    assert claims["preferred_username"] == CONTOSO_EMPLOYEE
+
+    (user,) = admin_api.get(f"/{seg(REALM)}/users", {"username": CONTOSO_EMPLOYEE, "exact": "true"})
+    assert user["attributes"]["tenant"] == ["contoso"]
+    assert user["attributes"]["department"] == ["Research"]  # the upstream claim, by the mapper
+    # The group mapper put the account into /contoso, which gives it the tenant's roles.
+    assert [g["path"] for g in admin_api.get(f"/{seg(REALM)}/users/{user['id']}/groups")] == ["/contoso"]
+    effective = admin_api.get(f"/{seg(REALM)}/users/{user['id']}/role-mappings/realm/composite")
+    assert "user" in {r["name"] for r in effective}
+    orgs = admin_api.get(f"/{seg(REALM)}/organizations", {"search": "contoso"})
+    contoso = next(o for o in orgs if o["alias"] == "contoso")
+    members = admin_api.get(f"/{seg(REALM)}/organizations/{contoso['id']}/members")
+    assert {m["username"]: m["membershipType"] for m in members} == {CONTOSO_EMPLOYEE: "MANAGED"}
+    # The account stays: Contoso declares no members, so the next plan leaves it alone (below).
 
 
 def test_second_apply_changes_nothing(keycloak: KeycloakServer, e2e_env: dict[str, str]) -> None:

@@ -349,12 +349,20 @@ def test_export_of_the_shipped_example_plans_as_no_changes(
             text = text.replace(exchange, "")
         (copy / source.name).write_text(text, encoding="utf-8")
         for name in re.findall(r"\$\{env:([A-Z0-9_]+)\}", text):
-            monkeypatch.setenv(name, f"Export-{name.lower()}-Test-1")  # meets the password policy
+            value = f"Export-{name.lower()}-Test-1"  # meets the password policy
+            if name.endswith("_ISSUER"):
+                value = "http://127.0.0.1/realms/upstream"  # an identity provider's address (never called)
+            monkeypatch.setenv(name, value)
     applied = kcr("apply", str(copy), "--auto-approve")
     assert applied.exit_code == 0, applied.output
 
     files = export_to(realm, tmp_path / "export")
-    assert kcr("validate", str(tmp_path / "export" / realm)).exit_code == 0
+    validated = kcr("validate", str(tmp_path / "export" / realm))
+    assert validated.exit_code == 0, validated.output
+    # The identity provider, its mappers, the user profile and the required action are managed kinds.
+    assert "not managed by kcr" not in validated.output
+    assert "contoso-corporate" in files["identity-providers.yaml"]
+    assert "name: department" in files["user-profile.yaml"]
     planned = kcr("plan", str(tmp_path / "export" / realm), "--detailed-exitcode")
     assert planned.exit_code == 0, planned.output
     assert "No changes." in planned.output
