@@ -31,12 +31,23 @@ class MergedRealm:
     map_keys: dict[str, dict[str, list[Origin]]] = field(default_factory=dict)
 
     def listed(self, collection: str) -> list[tuple[Any, Origin]]:
-        """The items of a list collection ("clients", "roles.realm", "roles.client.<clientId>"), each
-        with where it was written."""
+        """The items of a list collection ("clients", "roles.realm", "roles.client.<clientId>",
+        "components.<providerType>"), each with where it was written."""
+        return list(zip(self._items_of(collection), self.items.get(collection, []), strict=True))
+
+    def _items_of(self, collection: str) -> list[Any]:
+        # A clientId or a provider type ("components.org.keycloak.keys.KeyProvider") may hold dots:
+        # at each level the longest key that matches wins.
         node: Any = self.spec
-        for step in collection.split(".", 2):  # a clientId may hold dots
-            node = node.get(step) if isinstance(node, dict) else None
-        return list(zip(list(node or []), self.items.get(collection, []), strict=True))
+        rest = collection
+        while isinstance(node, dict):
+            if rest in node:
+                return list(node[rest] or [])
+            step, dot, rest = rest.partition(".")
+            if not dot:
+                return []
+            node = node.get(step)
+        return []
 
 
 @dataclass(frozen=True)

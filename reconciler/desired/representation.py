@@ -61,6 +61,11 @@ class Model(BaseModel):
         """Export shapes rewritten into the language's, in place, once unknown keys are dropped (an
         organization's member objects become usernames); ``report`` refuses a part."""
 
+    @classmethod
+    def is_unmanaged(cls, key: str) -> bool:
+        """A key accepted and ignored with a warning (a model may accept an open set of them)."""
+        return key in cls.unmanaged
+
 
 class Resource(Model):
     """An object the reconciler creates/deletes; ``state: absent`` asks for its deletion."""

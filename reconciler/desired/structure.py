@@ -43,11 +43,14 @@ def _nested(annotation: Any) -> Shape | None:
 
 
 def children_of(model: type[m.Model]) -> dict[str, Shape]:
-    """The fields of ``model`` that nest other models (read from its annotations)."""
+    """The fields of ``model`` that nest other models (read from its annotations), by the name a
+    document spells them (the alias, where a field has one)."""
     found = _CHILDREN.get(model)
     if found is None:
         found = _CHILDREN[model] = {
-            name: shape for name, info in model.model_fields.items() if (shape := _nested(info.annotation))
+            info.alias or name: shape
+            for name, info in model.model_fields.items()
+            if (shape := _nested(info.annotation))
         }
     return found
 
@@ -119,7 +122,7 @@ class _Cleaner:
                 )
             elif key in model.read_only:
                 continue
-            elif key in model.unmanaged:
+            elif model.is_unmanaged(key):
                 what = f"{label}.{key}" if label else key
                 self.warnings.append(
                     (

@@ -9,6 +9,7 @@ from __future__ import annotations
 from reconciler.kinds.base import Access, Context, Kind, LiveRealm
 from reconciler.kinds.client import ClientKind
 from reconciler.kinds.client_scope import ClientScopeKind, DefaultClientScopesKind
+from reconciler.kinds.component import ComponentKind
 from reconciler.kinds.group import GroupKind
 from reconciler.kinds.identity_provider import IdentityProviderKind, IdentityProviderMapperKind
 from reconciler.kinds.organization import OrganizationKind
@@ -30,6 +31,7 @@ REGISTRY: list[Kind] = [
     IdentityProviderMapperKind(),
     RoleKind(),
     GroupKind(),
+    ComponentKind(),
     UserKind(),
     OrganizationKind(),
 ]

@@ -1,0 +1,317 @@
+"""LDAP user federation (``components`` of type UserStorageProvider with their LDAPStorageMapper
+children) against a real Keycloak and a real directory server (OpenLDAP's slapd, started by
+``reconciler.testing.ldap`` with a small seeded directory): declared as configured is no change, one
+field at a time is exactly that change, apply then plan is no change, the bind credential is never
+shown, the default mappers Keycloak makes are left alone, removal with and without prune, an export of
+a realm configured by hand plans no change, drift shows a hand edit, and a directory user logs in and
+gets the Keycloak group an LDAP group mapper gives them (a mapper change applied by kcr changes it)."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from reconciler.keycloak.client import AdminClient, seg
+from reconciler.plan import Action
+from reconciler.testing.ldap import BIND_DN, BIND_PASSWORD, GROUPS_DN, PEOPLE_DN, USERS, Directory
+from reconciler.testing.oidc import Realm, TokenError, unverified_claims
+from tests.integration.conftest import Kcr
+
+pytestmark = pytest.mark.integration
+
+Doc = dict[str, Any]
+USER_STORAGE = "org.keycloak.storage.UserStorageProvider"
+LDAP_MAPPER = "org.keycloak.storage.ldap.mappers.LDAPStorageMapper"
+DEFAULT_MAPPERS = {
+    "username",
+    "email",
+    "first name",
+    "last name",
+    "creation date",
+    "modify date",
+    "Kerberos principal attribute mapper",
+}
+
+
+@pytest.fixture(scope="module")
+def directory() -> Iterator[Directory]:
+    """slapd on a free port with the seed directory; fails (never skips) with how to install it."""
+    with Directory() as running:
+        yield running
+
+
+def _provider(directory: Directory, name: str = "corp") -> Doc:
+    return {
+        "name": name,
+        "providerId": "ldap",
+        "config": {
+            "enabled": ["true"],
+            "vendor": ["other"],
+            "editMode": ["READ_ONLY"],
+            "connectionUrl": [directory.url],
+            "bindDn": [BIND_DN],
+            "usersDn": [PEOPLE_DN],
+            "authType": ["simple"],
+            "searchScope": ["1"],
+            "usernameLDAPAttribute": ["uid"],
+            "rdnLDAPAttribute": ["uid"],
+            "uuidLDAPAttribute": ["entryUUID"],
+            "userObjectClasses": ["inetOrgPerson"],
+        },
+    }
+
+
+def _group_mapper(group_filter: str = "(cn=engineers)") -> Doc:
+    return {
+        "name": "groups",
+        "providerId": "group-ldap-mapper",
+        "config": {
+            "groups.dn": [GROUPS_DN],
+            "group.name.ldap.attribute": ["cn"],
+            "group.object.classes": ["groupOfNames"],
+            "membership.ldap.attribute": ["member"],
+            "membership.attribute.type": ["DN"],
+            "membership.user.ldap.attribute": ["uid"],
+            "mode": ["READ_ONLY"],
+            "user.roles.retrieve.strategy": ["LOAD_GROUPS_BY_MEMBER_ATTRIBUTE"],
+            "preserve.group.inheritance": ["false"],
+            "groups.ldap.filter": [group_filter],
+        },
+    }
+
+
+def _declared(directory: Directory, *, secret: bool = False, group_filter: str = "(cn=engineers)") -> Doc:
+    provider = _provider(directory)
+    if secret:
+        provider["config"]["bindCredential"] = BIND_PASSWORD
+    provider["subComponents"] = {LDAP_MAPPER: [_group_mapper(group_filter)]}
+    return provider
+
+
+def _by_hand(api: AdminClient, realm: str, directory: Directory) -> str:
+    """The provider and its group mapper made through the Admin API; the provider's id."""
+    realm_id = api.get(f"/{seg(realm)}")["id"]
+    provider = _provider(directory)
+    provider["config"]["bindCredential"] = [BIND_PASSWORD]
+    provider_id = api.create(
+        f"/{seg(realm)}/components", {**provider, "providerType": USER_STORAGE, "parentId": realm_id}
+    )
+    mapper = {**_group_mapper(), "providerType": LDAP_MAPPER, "parentId": provider_id}
+    api.create(f"/{seg(realm)}/components", mapper)
+    return provider_id
+
+
+def _changes(kcr: Kcr) -> list[tuple[str, str, Action, tuple[str, ...]]]:
+    return [(c.kind, c.key, c.action, c.changed_paths) for c in kcr.plan_only().plan.changes]
+
+
+def _children(api: AdminClient, realm: str, provider_id: str) -> dict[str, Doc]:
+    found = api.get(f"/{seg(realm)}/components", {"parent": provider_id}) or []
+    return {str(c["name"]): c for c in found}
+
+
+def _login_groups(kcr: Kcr, realm: str, username: str) -> list[str]:
+    tokens = Realm(kcr.server.url, realm).password_grant("app", username, USERS[username][2])
+    groups: list[str] = unverified_claims(tokens["access_token"]).get("groups") or []
+    return sorted(groups)
+
+
+APP: Doc = {
+    "clientId": "app",
+    "publicClient": True,
+    "directAccessGrantsEnabled": True,
+    "protocolMappers": [
+        {
+            "name": "groups",
+            "protocol": "openid-connect",
+            "protocolMapper": "oidc-group-membership-mapper",
+            "config": {"claim.name": "groups", "full.path": "true", "access.token.claim": "true"},
+        }
+    ],
+}
+
+
+def _login_realm(realm: str, directory: Directory) -> Doc:
+    """A new realm with a client for password grants and the LDAP provider with its group mapper."""
+    return {
+        "realm": realm,
+        "enabled": True,
+        "clients": [APP],
+        "components": {USER_STORAGE: [_declared(directory, secret=True)]},
+    }
+
+
+def test_a_directory_user_logs_in_and_the_group_mapper_gives_the_group(
+    kcr: Kcr, fresh_realm: str, directory: Directory
+) -> None:
+    doc = _login_realm(fresh_realm, directory)
+    kcr.write(doc)
+    applied = kcr.apply_converged()
+    assert BIND_PASSWORD not in applied.output
+
+    # A real password grant: Keycloak checks the password against the directory (a simple bind).
+    assert _login_groups(kcr, fresh_realm, "ada") == ["/engineers"]
+    assert _login_groups(kcr, fresh_realm, "alan") == []
+    with pytest.raises(TokenError) as refused:
+        Realm(kcr.server.url, fresh_realm).password_grant("app", "ada", "not-her-password")
+    assert "Invalid user credentials" in str(refused.value)
+
+    # The mapper's filter, changed in git and applied by kcr, changes who gets which group.
+    doc["components"] = {USER_STORAGE: [_declared(directory, secret=True, group_filter="(cn=operators)")]}
+    kcr.write(doc)
+    assert _changes(kcr) == [
+        ("component", "user-storage/corp/groups", Action.UPDATE, ("config.groups.ldap.filter",))
+    ]
+    kcr.apply_converged()
+    assert _login_groups(kcr, fresh_realm, "ada") == []
+    assert _login_groups(kcr, fresh_realm, "alan") == ["/operators"]
+
+
+def test_declared_as_configured_then_one_field_at_a_time(
+    kcr: Kcr, admin_api: AdminClient, empty_realm: str, directory: Directory
+) -> None:
+    provider_id = _by_hand(admin_api, empty_realm, directory)
+    doc: Doc = {"realm": empty_realm, "components": {USER_STORAGE: [_declared(directory)]}}
+    kcr.write(doc)
+    assert _changes(kcr) == []
+
+    steps: list[tuple[str, str]] = [("searchScope", "2"), ("editMode", "UNSYNCED"), ("enabled", "false")]
+    for key, value in steps:
+        doc = copy.deepcopy(doc)
+        doc["components"][USER_STORAGE][0]["config"][key] = value  # a bare value is a one-item list
+        kcr.write(doc)
+        assert _changes(kcr) == [("component", "user-storage/corp", Action.UPDATE, (f"config.{key}",))], key
+        kcr.apply_converged()
+
+    doc = copy.deepcopy(doc)
+    doc["components"][USER_STORAGE][0]["subComponents"][LDAP_MAPPER][0]["config"]["mode"] = ["IMPORT"]
+    kcr.write(doc)
+    assert _changes(kcr) == [("component", "user-storage/corp/groups", Action.UPDATE, ("config.mode",))]
+    kcr.apply_converged()
+
+    stored = admin_api.get(f"/{seg(empty_realm)}/components/{provider_id}")
+    config = stored["config"]
+    assert (config["searchScope"], config["editMode"], config["enabled"]) == (["2"], ["UNSYNCED"], ["false"])
+    assert config["bindCredential"] == ["**********"]  # kept through every update
+    children = _children(admin_api, empty_realm, provider_id)
+    assert children["groups"]["config"]["mode"] == ["IMPORT"]
+    # The default mappers Keycloak made with the provider are still there, untouched.
+    assert set(children) >= DEFAULT_MAPPERS
+
+
+def test_the_bind_credential_is_written_never_shown_and_said_to_be_uncompared(
+    kcr: Kcr, fresh_realm: str, directory: Directory
+) -> None:
+    doc = _login_realm(fresh_realm, directory)
+    kcr.write(doc)
+    planned = kcr.plan()
+    assert planned.exit_code == 2, planned.output
+    assert BIND_PASSWORD not in planned.output
+    assert "(sensitive value)" in planned.output
+    assert "bindCredential is write-only" in planned.output
+    as_json = kcr.plan("--format", "json")
+    assert BIND_PASSWORD not in as_json.output
+    applied = kcr.apply_converged()
+    assert BIND_PASSWORD not in applied.output
+    # Written: the directory accepts Keycloak's bind, so a directory user can log in.
+    assert _login_groups(kcr, fresh_realm, "ada") == ["/engineers"]
+
+    # A wrong credential declared later is not seen (it cannot be compared) ...
+    doc["components"][USER_STORAGE][0]["config"]["bindCredential"] = "wrong-secret"
+    kcr.write(doc)
+    assert _changes(kcr) == []
+    # ... and goes with the next update of the provider, which then cannot bind.
+    doc["components"][USER_STORAGE][0]["config"]["searchScope"] = "2"
+    kcr.write(doc)
+    kcr.apply_converged()
+    # (Keycloak 26.7 answers a directory it cannot bind to with HTTP 500 unknown_error.)
+    with pytest.raises(TokenError):
+        Realm(kcr.server.url, fresh_realm).password_grant("app", "alan", USERS["alan"][2])
+
+
+def test_removal_with_and_without_prune(
+    kcr: Kcr, admin_api: AdminClient, empty_realm: str, directory: Directory
+) -> None:
+    second = _provider(directory, "second")
+    second["subComponents"] = {LDAP_MAPPER: [_group_mapper()]}
+    doc: Doc = {"realm": empty_realm, "components": {USER_STORAGE: [_declared(directory), second]}}
+    kcr.write(doc)
+    kcr.apply_converged()
+    base = f"/{seg(empty_realm)}/components"
+
+    def providers() -> list[str]:
+        return sorted(c["name"] for c in admin_api.get(base, {"type": USER_STORAGE}) or [])
+
+    # Left out without prune: kept, and listed as not declared (the default mappers never are).
+    kcr.write({"realm": empty_realm, "components": {USER_STORAGE: [_provider(directory)]}})
+    plan = kcr.plan_only().plan
+    assert plan.changes == []
+    assert sorted(u.key for u in plan.unmanaged) == [
+        "user-storage/corp/groups",
+        "user-storage/second",
+        "user-storage/second/groups",
+    ]
+    # A mapper declared absent: deleted; a default mapper declared absent too.
+    first = _provider(directory)
+    first["subComponents"] = {
+        LDAP_MAPPER: [{"name": "groups", "state": "absent"}, {"name": "modify date", "state": "absent"}]
+    }
+    kcr.write({"realm": empty_realm, "components": {USER_STORAGE: [first]}})
+    assert [c[:3] for c in _changes(kcr)] == [
+        ("component", "user-storage/corp/modify date", Action.DELETE),
+        ("component", "user-storage/corp/groups", Action.DELETE),
+    ]
+    kcr.apply_converged()
+    (corp,) = admin_api.get(base, {"type": USER_STORAGE, "name": "corp"})
+    left = _children(admin_api, empty_realm, corp["id"])
+    assert "groups" not in left
+    assert "modify date" not in left
+    assert "username" in left
+
+    # Left out with prune: the provider kcr made is deleted, its mappers with it (each in the plan);
+    # the default mappers of the kept provider are not pruned.
+    kcr.write(
+        {
+            "realm": empty_realm,
+            "policy": {"prune": ["components"], "maxDeletes": 50},
+            "components": {USER_STORAGE: [_provider(directory)]},
+        }
+    )
+    changes = kcr.plan_only().plan.changes
+    deleted = sorted(c.key for c in changes if c.action is Action.DELETE)
+    assert "user-storage/second" in deleted
+    assert "user-storage/second/groups" in deleted
+    assert {k.rsplit("/", 1)[1] for k in deleted if k.startswith("user-storage/second/")} >= DEFAULT_MAPPERS
+    assert not [k for k in deleted if k.startswith("user-storage/corp")]
+    kcr.apply_converged()
+    assert providers() == ["corp"]
+
+
+def test_export_of_a_realm_configured_by_hand_plans_no_change_and_drift_sees_a_hand_edit(
+    kcr: Kcr, admin_api: AdminClient, empty_realm: str, directory: Directory, tmp_path: Path
+) -> None:
+    provider_id = _by_hand(admin_api, empty_realm, directory)
+    exported = kcr.run("export", "--realm", empty_realm, "--out", str(tmp_path))
+    assert exported.exit_code == 0, exported.output
+    text = (tmp_path / empty_realm / "components.yaml").read_text(encoding="utf-8")
+    assert "group-ldap-mapper" in text
+    assert "Kerberos principal attribute mapper" in text
+    assert BIND_PASSWORD not in text
+    assert "**********" not in text
+    assert "# bindCredential:" in text  # a hint of how to declare it
+    folder = str(tmp_path / empty_realm)
+    planned = kcr.run("plan", folder, "--detailed-exitcode")
+    assert planned.exit_code == 0, planned.output
+    assert "No changes." in planned.output
+
+    mapper = _children(admin_api, empty_realm, provider_id)["groups"]
+    mapper["config"]["groups.ldap.filter"] = ["(cn=nobody)"]
+    admin_api.put(f"/{seg(empty_realm)}/components/{mapper['id']}", mapper)
+    drift = kcr.run("drift", folder)
+    assert drift.exit_code == 2, drift.output
+    assert "user-storage/corp/groups" in drift.output
+    assert "groups.ldap.filter" in drift.output
