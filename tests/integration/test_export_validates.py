@@ -159,7 +159,11 @@ def test_a_keycloak_export_loads_without_errors(
         assert spec["organizations"][0]["members"] == ["alice"]
         assert spec["organizations"][0]["domains"] == [{"name": "acme.example.com", "verified": False}]
         warned = {w.path for w in state.warnings}
-        assert {"authenticationFlows", "components", "keycloakVersion"} <= warned
+        assert {"authenticationFlows", "keycloakVersion"} <= warned
+        registration = "components.org.keycloak.services.clientregistration.policy.ClientRegistrationPolicy"
+        assert registration in warned  # a provider type kcr does not manage
+        keys = {k["name"] for k in spec["components"]["org.keycloak.keys.KeyProvider"]}
+        assert {"rsa-generated", "aes-generated"} <= keys
         assert any(p.startswith("clients[") and p.endswith("].secret") for p in warned)
 
 

@@ -315,3 +315,19 @@ def test_export_of_a_realm_configured_by_hand_plans_no_change_and_drift_sees_a_h
     assert drift.exit_code == 2, drift.output
     assert "user-storage/corp/groups" in drift.output
     assert "groups.ldap.filter" in drift.output
+
+
+def test_keycloaks_own_export_plans_no_change_and_its_masked_credential_is_ignored(
+    kcr: Kcr, admin_api: AdminClient, empty_realm: str, directory: Directory
+) -> None:
+    _by_hand(admin_api, empty_realm, directory)
+    exported = admin_api.request("POST", f"/{seg(empty_realm)}/partial-export").json()
+    (provider,) = exported["components"][USER_STORAGE]
+    assert provider["config"]["bindCredential"] == ["**********"]
+    kcr.write({"realm": empty_realm, "components": exported["components"]})
+    planned = kcr.plan()
+    assert planned.exit_code == 0, planned.output
+    assert "No changes." in planned.output
+    assert (
+        "the masked bindCredential of an export ('**********') is not the secret: ignored" in planned.output
+    )
