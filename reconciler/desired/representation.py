@@ -437,7 +437,6 @@ NOT_MANAGED_YET: frozenset[str] = frozenset(
         "otpSupportedApplications",
         "authenticationFlows",
         "authenticatorConfig",
-        "components",
         "scopeMappings",
         "clientScopeMappings",
         "protocolMappers",
