@@ -30,7 +30,7 @@ from typing import Any, ClassVar
 
 from pydantic import ConfigDict, Field
 
-from reconciler.compare import FieldDiff, Rules, diff_declared
+from reconciler.compare import FieldDiff, Rules, diff_declared, str_list
 from reconciler.desired.declared import Declared, Findings, MergedRealm, Names
 from reconciler.desired.representation import ListMap, Model, Resource
 from reconciler.desired.state import DesiredRealm
@@ -136,6 +136,14 @@ def _live(rep: dict[str, Any]) -> Obj:
     return obj
 
 
+def _as_stored(spec: Obj) -> Obj:
+    """A declared component with its config values as Keycloak stores them (lists of strings; the
+    loader makes them so, a spec built in code may not)."""
+    if not isinstance(spec.get("config"), dict):
+        return dict(spec)
+    return {**spec, "config": {k: str_list(v) for k, v in spec["config"].items()}}
+
+
 def _without_secrets(spec: Obj) -> Obj:
     if "config" not in spec:
         return spec
@@ -210,12 +218,14 @@ class ComponentKind(Kind):
         for ctype in TOP_LEVEL:
             for spec in components.get(ctype.provider_type) or []:
                 key = f"{ctype.tag}/{spec['name']}"
-                out[key] = {k: v for k, v in spec.items() if k != SUBCOMPONENTS}
+                out[key] = _as_stored({k: v for k, v in spec.items() if k != SUBCOMPONENTS})
                 children = (spec.get(SUBCOMPONENTS) or {}).get(LDAP_MAPPER) or []
                 for child in children:
                     # The children of a provider declared absent go with it.
                     absent = spec.get(STATE_KEY) == "absent"
-                    out[f"{key}/{child['name']}"] = {**child, STATE_KEY: "absent"} if absent else dict(child)
+                    out[f"{key}/{child['name']}"] = _as_stored(
+                        {**child, STATE_KEY: "absent"} if absent else child
+                    )
         return out
 
     # -- live ------------------------------------------------------------------------------------

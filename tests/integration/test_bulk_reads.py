@@ -40,6 +40,11 @@ def every_kind(realm: str) -> dict[str, Any]:
             ],
         },
         "requiredActions": [{"alias": "TERMS_AND_CONDITIONS", "enabled": True, "priority": 90}],
+        "components": {
+            "org.keycloak.keys.KeyProvider": [
+                {"name": "signing", "providerId": "rsa-generated", "config": {"priority": "200"}}
+            ]
+        },
         "clientScopes": [{"name": "extra", "protocol": "openid-connect", "attributes": {"a": "1"}}],
         "defaultOptionalClientScopes": ["extra", "offline_access"],
         "clients": [

@@ -216,7 +216,9 @@ def test_an_exports_user_profile_component_becomes_user_profile(tmp_path: Path) 
     assert state.realms["acme"].spec["userProfile"] == profile
     assert "components" not in state.realms["solo"].spec
     assert state.realms["solo"].spec["userProfile"] == profile
-    assert [w.path for w in state.warnings] == ["components"]  # the key provider: not managed
+    assert [w.path for w in state.warnings] == []  # the key provider is managed (components)
+    (key_provider,) = state.realms["acme"].spec["components"]["org.keycloak.keys.KeyProvider"]
+    assert key_provider["name"] == "rsa"
 
 
 def test_builtins_resolve_without_declaration(tmp_path: Path) -> None:
