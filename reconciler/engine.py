@@ -221,7 +221,8 @@ def make_plan(
     for name in names:
         lives[name] = read_live(api, desired.realms[name], kinds, observer=observer)
     # References the live realm must satisfy: refused here, before any write, with every problem.
-    problems = [p for n in names for p in check_live_references(desired.realms[n], lives[n])]
+    every_kind = kinds if kinds is not None else REGISTRY
+    problems = [p for n in names for p in check_live_references(desired.realms[n], lives[n], every_kind)]
     if problems:
         raise DesiredStateError(problems)
     for name in names:

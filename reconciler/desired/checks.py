@@ -1,6 +1,8 @@
 """Checks of a merged realm, derived from the kinds' registry: the names each kind declares (empty or
 duplicate names are errors), every ``Reference`` a kind declares resolved against them, then each
 kind's own ``check_declared`` (redirect URIs, composite-role cycles, ...) and the length limits.
+A reference to a built-in or a ``live_only`` one is left to the plan (``live_checks.py``), which
+checks it against the live realm.
 
 Everything is linear in the number of objects: names go into sets once, then each reference is one
 lookup.
@@ -12,9 +14,9 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from reconciler.desired.declared import Findings, MergedRealm, Names, Origin, Sub, say, shown
+from reconciler.desired.declared import Findings, MergedRealm, Names, Origin, Sub, at, path_of, say, shown
 from reconciler.desired.limits import check_limits
-from reconciler.errors import Problem
+from reconciler.desired.state import LiveReference
 from reconciler.kinds import REGISTRY
 from reconciler.kinds.base import Kind, Reference
 
@@ -127,17 +129,26 @@ def _check_value(
         message, hint = wrong
         text = shown(value.origin, value.name, *value.sub)
         found.error(value.origin, value.sub, message.replace("{}", text), hint)
-    elif not ref.live_only:
-        name = (value.scope, target.normalise(value.name))
-        if not _resolves(names[target.name], name, ref.builtins):
-            _missing(found, realm.name, target, names[target.name], value)
+        return
+    known = names[target.name]
+    name = (value.scope, target.normalise(value.name))
+    if name in known.present:
+        return
+    builtin = ref.builtins and name in known.builtin
+    if name in known.absent or (not builtin and not ref.live_only):
+        _missing(found, realm.name, target, known, value)
+        return
+    text = shown(value.origin, value.name, *value.sub)
+    where, path = at(value.origin, *value.sub, key=value.is_key), path_of(value.origin, *value.sub)
+    found.live.append(LiveReference(target.name, value.scope, value.name, builtin, text, where, path))
 
 
-def check_realm(realm: MergedRealm, kinds: Sequence[Kind] = REGISTRY) -> tuple[list[Problem], list[Problem]]:
-    """The problems and warnings of one merged realm."""
+def check_realm(realm: MergedRealm, kinds: Sequence[Kind] = REGISTRY) -> Findings:
+    """The problems and warnings of one merged realm, and the references left to the plan."""
     found = Findings()
     names = {kind.name: kind.declared_names(realm, found) for kind in kinds if kind.noun}
     check_references(realm, names, found, kinds)
     for kind in kinds:
         kind.check_declared(realm, names, found)
-    return found.problems + check_limits(realm), found.warnings
+    found.problems += check_limits(realm)
+    return found

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from reconciler.desired.positions import DocPath, Document, dotted
+from reconciler.desired.state import LiveReference
 from reconciler.errors import Problem, SourceLocation
 
 Origin = tuple[Document, DocPath]
@@ -74,10 +75,12 @@ class Names:
 
 @dataclass
 class Findings:
-    """What the offline checks found: problems (the realm is refused) and warnings."""
+    """What the offline checks found: problems (the realm is refused), warnings, and the references
+    that the plan checks against the live realm."""
 
     problems: list[Problem] = field(default_factory=list)
     warnings: list[Problem] = field(default_factory=list)
+    live: list[LiveReference] = field(default_factory=list)
 
     def error(self, origin: Origin, sub: Sub, message: str, hint: str = "", *, key: bool = False) -> None:
         self.problems.append(problem(origin, sub, message, hint, key=key))

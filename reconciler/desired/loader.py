@@ -18,7 +18,7 @@ from reconciler.desired.merge import MergedRealm, at, merge
 from reconciler.desired.positions import Document
 from reconciler.desired.profile_component import declared_twice, lift_user_profile
 from reconciler.desired.source import find_files, read_file
-from reconciler.desired.state import DEFAULT_MAX_DELETES, DesiredRealm, DesiredState, Policy
+from reconciler.desired.state import DEFAULT_MAX_DELETES, DesiredRealm, DesiredState, LiveReference, Policy
 from reconciler.desired.structure import check_document
 from reconciler.desired.substitute import substitute
 from reconciler.errors import DesiredStateError, Problem, SourceLocation
@@ -54,15 +54,17 @@ def load(paths: list[str], env: Mapping[str, str] | None = None, *, need_values:
     if problems:
         raise DesiredStateError(_sorted(problems))
     realms, problems = merge(checked)
+    live_references: dict[str, list[LiveReference]] = {}
     for realm in realms.values():
-        realm_problems, realm_warnings = check_realm(realm)
-        problems.extend(realm_problems)
-        for warning in realm_warnings:
+        found = check_realm(realm)
+        live_references[realm.name] = found.live
+        problems.extend(found.problems)
+        for warning in found.warnings:
             warnings.setdefault(f"{warning.location}:{warning.path}", warning)
     if problems:
         raise DesiredStateError(_sorted(problems))
     return DesiredState(
-        realms={name: _desired_realm(realm) for name, realm in realms.items()},
+        realms={name: _desired_realm(realm, live_references[name]) for name, realm in realms.items()},
         sources=[str(f) for f in files],
         warnings=list(warnings.values()),
         notes=_sorted(notes or []),
@@ -77,7 +79,7 @@ def _sorted(problems: list[Problem]) -> list[Problem]:
     )
 
 
-def _desired_realm(realm: MergedRealm) -> DesiredRealm:
+def _desired_realm(realm: MergedRealm, live_references: list[LiveReference]) -> DesiredRealm:
     spec = realm.spec
     policy_spec = spec.pop(POLICY_KEY, None) or {}
     policy = Policy(
@@ -85,7 +87,7 @@ def _desired_realm(realm: MergedRealm) -> DesiredRealm:
         prune_unmanaged={k: tuple(v) for k, v in (policy_spec.get("pruneUnmanaged") or {}).items()},
         max_deletes=policy_spec.get("maxDeletes", DEFAULT_MAX_DELETES),
     )
-    return DesiredRealm(realm.name, spec, policy, _locations(realm))
+    return DesiredRealm(realm.name, spec, policy, _locations(realm), live_references)
 
 
 def _locations(realm: MergedRealm) -> dict[str, SourceLocation]:

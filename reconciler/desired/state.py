@@ -38,6 +38,22 @@ class Policy:
         return any(fnmatchcase(key, pat) for pat in self.prune_unmanaged.get(collection, ()))
 
 
+@dataclass(frozen=True)
+class LiveReference:
+    """A reference the offline checks could not settle: it names a built-in (Keycloak makes it with a
+    new realm, but it may have been deleted by hand or come with a later version), or a name that
+    may exist only in Keycloak (``Reference.live_only``). The plan checks it against the live realm
+    before any write."""
+
+    kind: str  # registry name of the kind it names
+    scope: str  # the object the name lives in ("" unless a client role: its clientId)
+    name: str
+    builtin: bool  # resolved offline as a built-in
+    shown: str  # the name for messages: quoted, or "(substituted value)"
+    location: SourceLocation | None
+    path: str
+
+
 @dataclass
 class DesiredRealm:
     name: str
@@ -45,6 +61,7 @@ class DesiredRealm:
     policy: Policy = field(default_factory=Policy)
     # dotted path inside the merged realm ("clients[orders-api].secret") -> where it was written
     locations: dict[str, SourceLocation] = field(default_factory=dict)
+    live_references: list[LiveReference] = field(default_factory=list)
 
 
 @dataclass

@@ -72,8 +72,11 @@ class Reference:
     roles of a client: scope = that key); checked only when that key resolves.
     ``builtins``: a name Keycloak makes with every realm (``to``'s ``builtin_names``) resolves too.
     ``live_only``: the name may be of an object that exists only in Keycloak (made by hand): not
-    checked offline beyond its form (``malformed``); one Keycloak lacks fails when it is looked up
-    (``MissingReference``).
+    checked offline beyond its form (``malformed``), but by the plan against the live realm, before
+    any write (``live_checks.py``; ``to``'s ``read`` must then list all its objects).
+
+    A reference that resolves only as a built-in is checked by the plan too: Keycloak may lack it
+    (deleted by hand, or a built-in of a later version).
     """
 
     field: str
@@ -221,6 +224,10 @@ class Kind(ABC):
     def describe(self, scope: str) -> tuple[str, str]:
         """How a message names one object ("{}" stands for its name) and where to declare it."""
         return self.noun, self.declare_hint or f"declare it under {self.sections[0].key}"
+
+    def live_key(self, scope: str, name: str) -> str:
+        """The key of the live object a referenced name (in ``scope``) names (``live_checks.py``)."""
+        return self.normalise(name)
 
     def malformed(self, name: str) -> tuple[str, str] | None:
         """Why a referenced name can never name an object of this kind ("{}" stands for it), with

@@ -217,6 +217,9 @@ class RoleKind(Kind):
         yield from (("", name) for name in builtin_realm_roles(realm))
         yield from ((client_id, name) for client_id, names in BUILTIN_CLIENT_ROLES.items() for name in names)
 
+    def live_key(self, scope: str, name: str) -> str:
+        return role_key(scope or None, name)
+
     def describe(self, scope: str) -> tuple[str, str]:
         if not scope:
             return self.noun, "declare it under roles.realm"

@@ -331,7 +331,8 @@ def test_a_scope_missing_from_keycloak_fails_the_plan_before_any_write(
     planned = kcr.plan()
     assert planned.exit_code == 1
     assert (
-        "realm.yaml:2:3: clients[web].optionalClientScopes: client scope 'microprofile-jwt' is not declared, "
+        "realm.yaml:6:5: clients[0].optionalClientScopes[0]: "
+        "client scope 'microprofile-jwt' is not declared, "
         f"and realm {empty_realm!r} in Keycloak has no such scope" in planned.output
     )
     applied = kcr.apply()
@@ -339,3 +340,28 @@ def test_a_scope_missing_from_keycloak_fails_the_plan_before_any_write(
     assert "client scope 'microprofile-jwt' is not declared" in applied.output
     assert admin_api.get(f"{realm}/groups") == []  # nothing written
     assert find_one(admin_api, empty_realm, "clients", clientId="web") is None
+
+
+def test_any_builtin_missing_from_keycloak_fails_the_plan_before_any_write(
+    kcr: Kcr, admin_api: AdminClient, empty_realm: str
+) -> None:
+    """The plan-time check follows every kind's references: a built-in realm role deleted by hand."""
+    realm = f"/{seg(empty_realm)}"
+    admin_api.delete(f"{realm}/roles/uma_authorization")
+    kcr.write(
+        realm_doc(
+            empty_realm,
+            groups=[{"name": "first-write", "realmRoles": ["offline_access"]}],
+            users=[{"username": "alice", "realmRoles": ["uma_authorization"]}],
+        )
+    )
+    assert kcr.run("validate", kcr.path).exit_code == 0  # a built-in name: fine offline
+    planned = kcr.plan()
+    assert planned.exit_code == 1
+    assert (
+        "users[0].realmRoles[0]: realm role 'uma_authorization' is not declared, "
+        f"and realm {empty_realm!r} in Keycloak has no such role" in planned.output
+    )
+    assert "offline_access" not in planned.output  # still there: fine
+    assert kcr.apply().exit_code == 1
+    assert admin_api.get(f"{realm}/groups") == []  # nothing written

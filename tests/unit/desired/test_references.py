@@ -5,16 +5,18 @@ kinds list (the golden cases cover the registered kinds' references)."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from reconciler.desired.checks import check_realm, parts_of
 from reconciler.desired.merge import MergedRealm, merge
 from reconciler.desired.source import read_file
+from reconciler.desired.state import DesiredRealm
 from reconciler.desired.structure import check_document
 from reconciler.kinds import REGISTRY
-from reconciler.kinds.base import Kind, Reference
+from reconciler.kinds.base import Kind, LiveRealm, Reference
 from reconciler.kinds.client import ClientKind
 from reconciler.kinds.user import UserKind
+from reconciler.live_checks import check_live_references
 
 REALM = """\
 realm: acme
@@ -44,7 +46,7 @@ def merged(tmp_path: Path, text: str = REALM) -> MergedRealm:
 
 
 def messages(tmp_path: Path, kinds: list[Kind]) -> list[str]:
-    problems, _ = check_realm(merged(tmp_path), kinds)
+    problems = check_realm(merged(tmp_path), kinds).problems
     return sorted(f"{p.path}: {p.message}" for p in problems)
 
 
@@ -60,7 +62,10 @@ class ClientWithoutBuiltinScopes(ClientKind):
 
 
 class UserWithHandMadeGroups(UserKind):
-    references: ClassVar[tuple[Reference, ...]] = (Reference("groups[]", "group", live_only=True),)
+    references: ClassVar[tuple[Reference, ...]] = (
+        *(r for r in UserKind.references if r.field != "groups[]"),
+        Reference("groups[]", "group", live_only=True),
+    )
 
 
 def test_the_registered_kinds_report_what_is_not_declared(tmp_path: Path) -> None:
@@ -79,13 +84,14 @@ def test_without_builtins_a_builtin_name_must_be_declared(tmp_path: Path) -> Non
 
 def test_a_live_only_reference_is_checked_for_its_form_only(tmp_path: Path) -> None:
     assert messages(tmp_path, replaced(UserWithHandMadeGroups())) == [
-        "users[0].groups[2]: group path 'not-a-path' must start with /"
+        "users[0].clientRoles.web[0]: role 'view' of client 'web' is not declared in realm 'acme'",
+        "users[0].groups[2]: group path 'not-a-path' must start with /",
     ]
 
 
 def test_a_name_within_a_missing_key_is_not_reported_twice(tmp_path: Path) -> None:
     text = REALM.replace("web: [view]", "ghost: [x]")
-    problems, _ = check_realm(merged(tmp_path, text))
+    problems = check_realm(merged(tmp_path, text)).problems
     assert [p.path for p in problems if "ghost" in p.path] == ["users[0].clientRoles.ghost"]
 
 
@@ -94,3 +100,69 @@ def test_paths_split_into_steps() -> None:
     assert parts_of("groups[]") == ["groups", "[]"]
     assert parts_of("[]") == ["[]"]
     assert parts_of("identityProviderAlias") == ["identityProviderAlias"]
+
+
+# -- what the plan checks against the live realm ------------------------------------------------------
+LIVE_REALM = """\
+realm: acme
+clients:
+  - clientId: web
+    optionalClientScopes: [microprofile-jwt]
+users:
+  - username: alice
+    groups: [/hand-made]
+    realmRoles: [offline_access]
+"""
+
+
+KINDS = replaced(UserWithHandMadeGroups())
+
+
+def desired_realm(tmp_path: Path) -> DesiredRealm:
+    realm = merged(tmp_path, LIVE_REALM)
+    found = check_realm(realm, KINDS)
+    assert not found.problems
+    return DesiredRealm(realm.name, realm.spec, live_references=found.live)
+
+
+def live_realm(*, scopes: set[str], groups: set[str], roles: set[str], exists: bool = True) -> LiveRealm:
+    objects: dict[str, dict[str, Any]] = {"client-scope": {n: {} for n in scopes}}
+    objects["group"] = {p: {} for p in groups}
+    objects["role"] = {n: {} for n in roles}
+    return LiveRealm("acme", exists, objects=objects)
+
+
+def test_builtins_and_live_only_names_are_left_to_the_plan(tmp_path: Path) -> None:
+    desired = desired_realm(tmp_path)
+    assert sorted((r.kind, r.name, r.builtin) for r in desired.live_references) == [
+        ("client-scope", "microprofile-jwt", True),
+        ("group", "/hand-made", False),
+        ("role", "offline_access", True),
+    ]
+    everything = live_realm(scopes={"microprofile-jwt"}, groups={"/hand-made"}, roles={"offline_access"})
+    assert check_live_references(desired, everything, KINDS) == []
+
+
+def test_a_builtin_deleted_by_hand_fails_the_plan_at_the_reference(tmp_path: Path) -> None:
+    desired = desired_realm(tmp_path)
+    live = live_realm(scopes={"profile"}, groups={"/hand-made"}, roles=set())
+    found = [str(p) for p in check_live_references(desired, live, KINDS)]
+    assert found == [
+        f"{tmp_path / 'realm.yaml'}:4:28: clients[0].optionalClientScopes[0]: "
+        "client scope 'microprofile-jwt' is not declared, and realm 'acme' in Keycloak has no such scope "
+        "(declare it under clientScopes, or remove the reference)",
+        f"{tmp_path / 'realm.yaml'}:8:18: users[0].realmRoles[0]: realm role 'offline_access' "
+        "is not declared, and realm 'acme' in Keycloak has no such role "
+        "(declare it under roles.realm, or remove the reference)",
+    ]
+
+
+def test_a_new_realm_has_the_builtins_but_no_hand_made_object(tmp_path: Path) -> None:
+    desired = desired_realm(tmp_path)
+    new = LiveRealm("acme", exists=False)
+    assert [p.path for p in check_live_references(desired, new, KINDS)] == ["users[0].groups[0]"]
+
+
+def test_a_kind_that_was_not_read_is_not_judged(tmp_path: Path) -> None:
+    desired = desired_realm(tmp_path)
+    assert check_live_references(desired, LiveRealm("acme", exists=True), KINDS) == []
