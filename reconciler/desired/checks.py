@@ -68,7 +68,11 @@ def reference_values(kind: Kind, ref: Reference, realm: MergedRealm) -> Iterator
         for obj in kind.declared_objects(realm):
             yield from _walk(obj.spec, parts, obj.origin, (), "")
         return
-    section = next(s for s in kind.sections if s.key == ref.section)
+    section = next((s for s in kind.sections if s.key == ref.section), None)
+    if section is None:  # a realm setting ("browserFlow"), written where it was
+        if ref.section in realm.settings:
+            yield from _walk(realm.spec.get(ref.section), parts, realm.settings[ref.section], (), "")
+        return
     if section.shape != "object":  # "[]...": each item, written where it was
         for item, origin in realm.listed(section.key):
             yield from _walk(item, parts[1:], origin, (), "")

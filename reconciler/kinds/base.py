@@ -66,7 +66,8 @@ class Reference:
     ``field``: a path inside one declared object (``Kind.declared_objects``): field names joined by
     ".", ``[]`` for each item of a list, ``*`` for each key of a map ("identityProviderAlias",
     "groups[]", "clientRoles.*", "composites.client.*[]"); with ``section``, a path inside that realm
-    document key instead ("[]": each name of a names section; "client.*": the keys of ``roles.client``).
+    document key instead: one of the kind's sections ("[]": each name of a names section; "client.*":
+    the keys of ``roles.client``) or a realm setting ("": the value of ``browserFlow``).
     ``to``: the registry name of the kind whose objects' names the values are.
     ``within``: the values name objects inside the object that the map key above them names (the
     roles of a client: scope = that key); checked only when that key resolves.

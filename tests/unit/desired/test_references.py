@@ -15,6 +15,7 @@ from reconciler.desired.structure import check_document
 from reconciler.kinds import REGISTRY
 from reconciler.kinds.base import Kind, LiveRealm, Reference
 from reconciler.kinds.client import ClientKind
+from reconciler.kinds.realm import RealmKind
 from reconciler.kinds.user import UserKind
 from reconciler.live_checks import check_live_references
 
@@ -93,6 +94,20 @@ def test_a_name_within_a_missing_key_is_not_reported_twice(tmp_path: Path) -> No
     text = REALM.replace("web: [view]", "ghost: [x]")
     problems = check_realm(merged(tmp_path, text)).problems
     assert [p.path for p in problems if "ghost" in p.path] == ["users[0].clientRoles.ghost"]
+
+
+class RealmNamingAScope(RealmKind):
+    """A reference from a realm setting (a flow binding names a flow the same way)."""
+
+    references: ClassVar[tuple[Reference, ...]] = (Reference("", "client-scope", section="displayName"),)
+
+
+def test_a_realm_setting_can_be_a_reference(tmp_path: Path) -> None:
+    realm = merged(tmp_path, REALM.replace("clients:", "displayName: nope\nclients:", 1))
+    problems = check_realm(realm, replaced(RealmNamingAScope())).problems
+    assert [f"{p.location}: {p.path}: {p.message}" for p in problems if p.path == "displayName"] == [
+        f"{tmp_path / 'realm.yaml'}:2:14: displayName: client scope 'nope' is not declared in realm 'acme'"
+    ]
 
 
 def test_paths_split_into_steps() -> None:

@@ -133,9 +133,12 @@ def test_a_reference_names_a_registered_kind_and_an_existing_field(kind: Kind, r
     parts = parts_of(ref.field)
     if ref.section:
         section = next((s for s in kind.sections if s.key == ref.section), None)
-        assert section is not None, f"{kind.name}: {ref.section} is not one of its sections"
-        model: Any = section.model if section.model else m.Names
-        if section.shape == "object":
+        model: Any = section.model if section and section.model else m.Names
+        if section is None:
+            settings = m.RealmSettings.model_fields
+            assert ref.section in settings, f"{kind.name}: {ref.section} is no section of it, nor a setting"
+            found = _field_type(m.RealmSettings, [ref.section, *parts])
+        elif section.shape == "object":
             assert parts[1:] == ["*"], f"{kind.name}: in an object section, only <field>.*"
             found = _field_type(model, parts)
         else:
