@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from reconciler.desired.checks import plan_references
 from reconciler.desired.state import DesiredRealm, LiveReference
 from reconciler.errors import Problem
 from reconciler.kinds import REGISTRY
@@ -22,7 +23,7 @@ def _exists(ref: LiveReference, kind: Kind, live: LiveRealm) -> bool | None:
     """Whether the object is in Keycloak once the plan is applied; None when unknown (not read)."""
     if not live.exists:
         return ref.builtin  # Keycloak makes its built-ins with the realm
-    if kind.name not in live.objects:
+    if kind.name not in live.objects or not kind.read_lists_all:
         return None
     return kind.live_key(ref.scope, ref.name) in live.objects[kind.name]
 
@@ -34,7 +35,8 @@ def check_live_references(
     state nor Keycloak has."""
     by_name = {kind.name: kind for kind in kinds}
     problems: list[Problem] = []
-    for ref in desired.live_references:
+    refs = desired.live_references
+    for ref in refs if refs is not None else plan_references(desired, kinds):
         kind = by_name.get(ref.kind)
         if kind is None or _exists(ref, kind, live) is not False:
             continue

@@ -16,7 +16,9 @@ from typing import Any
 
 from reconciler.desired.declared import Findings, MergedRealm, Names, Origin, Sub, at, path_of, say, shown
 from reconciler.desired.limits import check_limits
-from reconciler.desired.state import LiveReference
+from reconciler.desired.merge import merge
+from reconciler.desired.positions import Document
+from reconciler.desired.state import DesiredRealm, LiveReference
 from reconciler.kinds import REGISTRY
 from reconciler.kinds.base import Kind, Reference
 
@@ -99,9 +101,15 @@ def _resolves(names: Names, name: tuple[str, str], builtins: bool) -> bool:
 
 
 def check_references(
-    realm: MergedRealm, names: Mapping[str, Names], found: Findings, kinds: Sequence[Kind] = REGISTRY
+    realm: MergedRealm,
+    names: Mapping[str, Names],
+    found: Findings,
+    kinds: Sequence[Kind] = REGISTRY,
+    *,
+    undeclared_live: bool = False,
 ) -> None:
-    """Every reference of every kind names something declared (not ``state: absent``) or built in."""
+    """Every reference of every kind names something declared (not ``state: absent``) or built in.
+    ``undeclared_live``: an undeclared name is left to the plan, as ``live_only`` ones are."""
     by_name = {kind.name: kind for kind in kinds}
     for kind in kinds:
         for ref in kind.references:
@@ -117,7 +125,8 @@ def check_references(
                     key = ("", by_name[outer.to].normalise(value.scope))
                     if not _resolves(names[outer.to], key, outer.builtins):
                         continue  # reported as the missing key
-                _check_value(realm, ref, by_name[ref.to], names, value, found)
+                live_only = ref.live_only or undeclared_live
+                _check_value(realm, replace(ref, live_only=live_only), by_name[ref.to], names, value, found)
 
 
 def _check_value(
@@ -145,6 +154,17 @@ def _check_value(
     text = shown(value.origin, value.name, *value.sub)
     where, path = at(value.origin, *value.sub, key=value.is_key), path_of(value.origin, *value.sub)
     found.live.append(LiveReference(target.name, value.scope, value.name, builtin, text, where, path))
+
+
+def plan_references(desired: DesiredRealm, kinds: Sequence[Kind] = REGISTRY) -> list[LiveReference]:
+    """The references of a desired realm built without the loader (a library caller, a test): every
+    name that is not declared, for the plan to find in the live realm (no source locations)."""
+    spec = {**desired.spec, "realm": desired.name}
+    realms, _ = merge([(Document("<desired state>", spec, (1, 1)), spec)])
+    realm, found = realms[desired.name], Findings()
+    names = {kind.name: kind.declared_names(realm, found) for kind in kinds if kind.noun}
+    check_references(realm, names, found, kinds, undeclared_live=True)
+    return [replace(ref, location=None) for ref in found.live]
 
 
 def check_realm(realm: MergedRealm, kinds: Sequence[Kind] = REGISTRY) -> Findings:

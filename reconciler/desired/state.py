@@ -61,7 +61,9 @@ class DesiredRealm:
     policy: Policy = field(default_factory=Policy)
     # dotted path inside the merged realm ("clients[orders-api].secret") -> where it was written
     locations: dict[str, SourceLocation] = field(default_factory=dict)
-    live_references: list[LiveReference] = field(default_factory=list)
+    # what the plan checks against the live realm (``live_checks.py``); None: not loaded from files,
+    # the plan finds them itself
+    live_references: list[LiveReference] | None = None
 
 
 @dataclass

@@ -74,7 +74,7 @@ class Reference:
     ``builtins``: a name Keycloak makes with every realm (``to``'s ``builtin_names``) resolves too.
     ``live_only``: the name may be of an object that exists only in Keycloak (made by hand): not
     checked offline beyond its form (``malformed``), but by the plan against the live realm, before
-    any write (``live_checks.py``; ``to``'s ``read`` must then list all its objects).
+    any write (``live_checks.py``; only if ``to``'s ``read_lists_all``).
 
     A reference that resolves only as a built-in is checked by the plan too: Keycloak may lack it
     (deleted by hand, or a built-in of a later version).
@@ -167,6 +167,9 @@ class Kind(ABC):
     noun: ClassVar[str] = ""
     declare_hint: ClassVar[str] = ""  # "" -> "declare it under <its first section>"
     references: ClassVar[tuple[Reference, ...]] = ()
+    # Its ``read`` lists every object of the realm, not only the declared ones: the plan may judge a
+    # reference to it by what was read (``live_checks.py``).
+    read_lists_all: ClassVar[bool] = True
     # -- what it needs from Keycloak --
     access: ClassVar[tuple[Access, ...]]  # realm-management roles to read and write its endpoints
     # -- its part of ``kcr export``: the files it writes, in the order they are listed --

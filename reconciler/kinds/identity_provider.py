@@ -87,6 +87,7 @@ class IdentityProviderKind(Kind):
     sections = (Section("identityProviders", "list", IdentityProvider),)
     collection = "identityProviders"
     noun = "identity provider"
+    read_lists_all = False  # read only when the realm declares or manages providers
     access = (Access("/identity-provider", "view-identity-providers", "manage-identity-providers"),)
     export_files = ("identity-providers.yaml",)
     rules: ClassVar[Rules] = Rules(string_maps=frozenset({"config"}), secrets=frozenset({f"config.{SECRET}"}))

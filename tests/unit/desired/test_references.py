@@ -96,6 +96,20 @@ def test_a_name_within_a_missing_key_is_not_reported_twice(tmp_path: Path) -> No
     assert [p.path for p in problems if "ghost" in p.path] == ["users[0].clientRoles.ghost"]
 
 
+def test_a_realm_built_without_the_loader_has_every_undeclared_name_checked_by_the_plan() -> None:
+    spec = {
+        "clients": [{"clientId": "x", "defaultClientScopes": ["nope", "profile", "mine"]}],
+        "clientScopes": [{"name": "mine"}],
+    }
+    desired = DesiredRealm("acme", spec)  # as a library caller or a test makes it
+    live = live_realm(scopes={"profile"}, groups=set(), roles=set())
+    problems = check_live_references(desired, live)
+    assert [(p.path, p.location) for p in problems] == [("clients[0].defaultClientScopes[0]", None)]
+    assert problems[0].message == (
+        "client scope 'nope' is not declared, and realm 'acme' in Keycloak has no such scope"
+    )
+
+
 class RealmNamingAScope(RealmKind):
     """A reference from a realm setting (a flow binding names a flow the same way)."""
 
@@ -149,6 +163,7 @@ def live_realm(*, scopes: set[str], groups: set[str], roles: set[str], exists: b
 
 def test_builtins_and_live_only_names_are_left_to_the_plan(tmp_path: Path) -> None:
     desired = desired_realm(tmp_path)
+    assert desired.live_references is not None
     assert sorted((r.kind, r.name, r.builtin) for r in desired.live_references) == [
         ("client-scope", "microprofile-jwt", True),
         ("group", "/hand-made", False),
