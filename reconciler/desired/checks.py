@@ -112,7 +112,8 @@ def check_references(
     ``undeclared_live``: an undeclared name is left to the plan, as ``live_only`` ones are."""
     by_name = {kind.name: kind for kind in kinds}
     for kind in kinds:
-        for ref in kind.references:
+        # a subset of the kinds (a test's) checks only what it holds
+        for ref in (r for r in kind.references if r.to in names):
             # a value ``within`` a map key is checked only when the key resolves ("clientRoles.*")
             outer_field = ref.field.rsplit("*", 1)[0] + "*"
             outer = next((r for r in kind.references if r.field == outer_field), None) if ref.within else None
@@ -121,7 +122,7 @@ def check_references(
                     continue
                 if not ref.within:
                     value = replace(value, scope="")
-                elif outer is not None:
+                elif outer is not None and outer.to in names:
                     key = ("", by_name[outer.to].normalise(value.scope))
                     if not _resolves(names[outer.to], key, outer.builtins):
                         continue  # reported as the missing key
