@@ -129,7 +129,7 @@ class UserKind(Kind):
     collection = "users"
     noun = "user"
     declare_hint = "declare the user under users"
-    read_lists_all = False  # reads the declared users only
+    read_lists_all = False  # service accounts: only the declared ones are read
     references: ClassVar[tuple[Reference, ...]] = (
         *role_mapping_references("realmRoles", "clientRoles"),
         Reference("groups[]", "group"),
