@@ -20,28 +20,20 @@ from reconciler.kinds import REGISTRY
 MAX_LENGTH = 255
 DOT_SEGMENTS = frozenset({".", ".."})
 
-# collection -> fields holding text of at most MAX_LENGTH characters. "x[]": every item of list x;
-# "x[].y": field y of every item of x; "attributes{}": every key and value of a list map.
+# collection -> fields holding text of at most MAX_LENGTH characters (each kind's ``text_limits``).
+# "x[]": every item of list x; "x[].y": field y of every item of x; "attributes{}": every key and value
+# of a list map.
 LIMITED: dict[str, tuple[str, ...]] = {
-    "clients": (
-        "clientId",
-        "name",
-        "description",
-        "rootUrl",
-        "adminUrl",
-        "baseUrl",
-        "redirectUris[]",
-        "webOrigins[]",
-        "protocolMappers[].name",
-    ),
-    "clientScopes": ("name", "description", "protocolMappers[].name"),
-    "roles": ("name", "description", "attributes{}"),
-    "groups": ("name", "description", "attributes{}"),
-    "organizations": ("name", "alias", "attributes{}"),
+    kind.collection: kind.text_limits for kind in REGISTRY if kind.collection and kind.text_limits
 }
 REALM_LIMITED = ("displayName",)
-# Objects that kcr addresses by name in a URL path (and realms: /admin/realms/<realm>).
-NAMED_IN_URLS = {"roles": "name", "groups": "name"}
+# Objects that kcr addresses by name in a URL path (and realms: /admin/realms/<realm>): collection ->
+# the field naming them.
+NAMED_IN_URLS = {
+    kind.collection: kind.key_field
+    for kind in REGISTRY
+    if kind.collection and kind.key_field and kind.named_in_urls
+}
 
 Sub = tuple[str | int, ...]
 

@@ -167,6 +167,12 @@ class Kind(ABC):
     noun: ClassVar[str] = ""
     declare_hint: ClassVar[str] = ""  # "" -> "declare it under <its first section>"
     references: ClassVar[tuple[Reference, ...]] = ()
+    # Fields holding text Keycloak stores in at most 255 characters (beyond, it fails with a bare HTTP
+    # 500; ``desired/limits.py`` refuses them offline): "x[]" each item of list x, "x[].y" field y of
+    # each item of x, "attributes{}" each key and value of a list map.
+    text_limits: ClassVar[tuple[str, ...]] = ()
+    # kcr addresses its objects by ``key_field`` in URL paths: a URL dot segment ("..") is refused.
+    named_in_urls: ClassVar[bool] = False
     # Its ``read`` lists every object of the realm, not only the declared ones: the plan may judge a
     # reference to it by what was read (``live_checks.py``).
     read_lists_all: ClassVar[bool] = True

@@ -111,6 +111,17 @@ class ClientKind(Kind):
     sections = (Section("clients", "list", Client),)
     collection = "clients"
     noun = "client"
+    text_limits: ClassVar[tuple[str, ...]] = (
+        "clientId",
+        "name",
+        "description",
+        "rootUrl",
+        "adminUrl",
+        "baseUrl",
+        "redirectUris[]",
+        "webOrigins[]",
+        "protocolMappers[].name",
+    )
     declare_hint = "declare the client under clients"
     references: ClassVar[tuple[Reference, ...]] = (
         Reference(f"{DEFAULT_SCOPES}[]", ClientScopeKind.name),

@@ -152,6 +152,7 @@ class ClientScopeKind(Kind):
     sections = (Section("clientScopes", "list", ClientScope),)
     collection = "clientScopes"
     noun = "client scope"
+    text_limits: ClassVar[tuple[str, ...]] = ("name", "description", "protocolMappers[].name")
     access = (Access("/client-scopes", "view-clients", "manage-clients"),)
     export_files = ("client-scopes.yaml",)
     rules: ClassVar[Rules] = Rules(

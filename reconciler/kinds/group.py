@@ -89,6 +89,8 @@ class GroupKind(Kind):
     sections = (Section("groups", "list", Group),)
     collection = "groups"
     noun = "group"
+    text_limits: ClassVar[tuple[str, ...]] = ("name", "description", "attributes{}")
+    named_in_urls = True
     declare_hint = "declare it under groups (subGroups)"
     references = role_mapping_references("realmRoles", "clientRoles")
     access = (Access("/groups", "view-users (or query-groups)", "manage-users"),)

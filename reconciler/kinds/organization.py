@@ -102,6 +102,7 @@ class OrganizationKind(Kind):
     key_field = "alias"  # or its name, when no alias is declared
     sections = (Section("organizations", "list", Organization),)
     collection = "organizations"
+    text_limits: ClassVar[tuple[str, ...]] = ("name", "alias", "attributes{}")
     references: ClassVar[tuple[Reference, ...]] = (
         Reference("identityProviders[]", IdentityProviderKind.name),
         Reference("members[]", "user"),

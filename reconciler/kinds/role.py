@@ -190,6 +190,8 @@ class RoleKind(Kind):
     sections = (Section("roles", "object", Roles),)
     collection = "roles"
     noun = "realm role"  # a client role: "role 'x' of client 'web'" (``describe``)
+    text_limits: ClassVar[tuple[str, ...]] = ("name", "description", "attributes{}")
+    named_in_urls = True
     references: ClassVar[tuple[Reference, ...]] = (
         *role_mapping_references("composites.realm", "composites.client"),
         Reference("client.*", "client", section="roles"),  # the clientIds of roles.client

@@ -177,3 +177,14 @@ def test_declared_sections_are_not_warned_about_and_ignored_keys_are(tmp_path: P
     (tmp_path / "realm.json").write_text(json.dumps(document), encoding="utf-8")
     state = load([str(tmp_path)], env={})
     assert [w.path for w in state.warnings] == ["clientTemplates"]
+
+
+@KINDS
+def test_text_limits_name_fields_of_the_model(kind: Kind) -> None:
+    fields = set(kind.model.model_fields)
+    for limited in kind.text_limits:
+        name = limited.split("[]", 1)[0].removesuffix("{}")
+        assert name in fields, f"{kind.name}: text_limits names {limited}, no field of {kind.model.__name__}"
+    if kind.named_in_urls:
+        assert kind.collection, f"{kind.name}: named in URLs but has no collection"
+        assert kind.key_field, f"{kind.name}: named in URLs by which field?"
