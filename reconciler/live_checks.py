@@ -32,9 +32,9 @@ def check_live_references(
     desired: DesiredRealm, live: LiveRealm, kinds: Sequence[Kind] = REGISTRY
 ) -> list[Problem]:
     """References to built-ins (or to names that may exist only in Keycloak) that neither the desired
-    state nor Keycloak has."""
+    state nor Keycloak has, and each kind's own checks against the live realm (``Kind.check_live``)."""
     by_name = {kind.name: kind for kind in kinds}
-    problems: list[Problem] = []
+    problems = [p for kind in kinds for p in kind.check_live(desired, live)]
     refs = desired.live_references
     for ref in refs if refs is not None else plan_references(desired, kinds):
         kind = by_name.get(ref.kind)

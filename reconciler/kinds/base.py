@@ -36,6 +36,7 @@ from reconciler.compare import FieldDiff, Rules, diff_declared, redact, scalar_t
 from reconciler.desired.declared import Declared, Findings, MergedRealm, Name, Names, twice
 from reconciler.desired.representation import Model
 from reconciler.desired.state import DesiredRealm
+from reconciler.errors import Problem
 from reconciler.keycloak.client import AdminClient
 from reconciler.kinds.lookup import LiveIds, Lookup
 
@@ -249,6 +250,11 @@ class Kind(ABC):
     ) -> None:
         """Checks of this kind's declared objects that are not references (``names``: kind name ->
         the names that kind declares, for the kinds with a ``noun``)."""
+
+    def check_live(self, desired: DesiredRealm, live: LiveRealm) -> list[Problem]:
+        """Checks of this kind's declared objects against the live realm that are not references,
+        made by the plan before any write (``live_checks.py``); ``live`` holds what every kind read."""
+        return []
 
     def address(self, realm: str, key: str) -> str:
         return f"{realm}/{self.name}/{key.lstrip('/')}"

@@ -12,6 +12,7 @@ from reconciler.desired.merge import MergedRealm, merge
 from reconciler.desired.source import read_file
 from reconciler.desired.state import DesiredRealm
 from reconciler.desired.structure import check_document
+from reconciler.errors import Problem
 from reconciler.kinds import REGISTRY
 from reconciler.kinds.base import Kind, LiveRealm, Reference
 from reconciler.kinds.client import ClientKind
@@ -196,3 +197,15 @@ def test_a_new_realm_has_the_builtins_but_no_hand_made_object(tmp_path: Path) ->
 def test_a_kind_that_was_not_read_is_not_judged(tmp_path: Path) -> None:
     desired = desired_realm(tmp_path)
     assert check_live_references(desired, LiveRealm("acme", exists=True), KINDS) == []
+
+
+class ClientCheckedLive(ClientKind):
+    def check_live(self, desired: DesiredRealm, live: LiveRealm) -> list[Problem]:
+        return [Problem(f"{len(live.of(self.name))} clients read")]
+
+
+def test_a_kinds_own_live_checks_run_with_the_reference_checks(tmp_path: Path) -> None:
+    kinds = replaced(ClientCheckedLive())
+    live = LiveRealm("acme", exists=True, objects={"client": {"web": {}}})
+    problems = check_live_references(DesiredRealm("acme", {}, live_references=[]), live, kinds)
+    assert [p.message for p in problems] == ["1 clients read"]
