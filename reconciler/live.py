@@ -32,7 +32,9 @@ def read_live(
         realm_rep = api.get(f"/{seg(desired.name)}")
     except NotFound:
         return LiveRealm(name=desired.name, exists=False)
-    live = LiveRealm(name=desired.name, exists=True, managed=ownership.parse(realm_rep))
+    live = LiveRealm(
+        name=desired.name, exists=True, managed=ownership.parse(realm_rep), server=api.server_info()
+    )
     live.ids.realm = realm_rep
     ctx = Context(
         api=api, realm=desired.name, desired=desired, live=live, read_all=read_all, bulk_reads=bulk_reads

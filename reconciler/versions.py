@@ -214,6 +214,16 @@ def _organization_roles(spec: Mapping[str, Any]) -> Iterator[tuple[str, str]]:
             yield from _client_role_refs(role, f"roles.realm[{role.get('name')}]")
 
 
+ORGANIZATION_DOMAIN = "kc.org.domain"
+
+
+def _any_organization_domain(spec: Mapping[str, Any]) -> Iterator[tuple[str, str]]:
+    for address, provider in _items(spec, "identityProviders", "alias"):
+        config = provider.get("config") or {}
+        if isinstance(config, Mapping) and str(config.get(ORGANIZATION_DOMAIN)).upper() == "ANY":
+            yield address, f"config.{ORGANIZATION_DOMAIN}"
+
+
 def _scope_refs(scope: str) -> Uses:
     """References to the client scope ``scope`` that the desired state does not declare itself."""
 
@@ -267,6 +277,14 @@ GROUP_DESCRIPTION = Fact(
     uses=_group_descriptions,
     hint="remove the description, or upgrade Keycloak",
 )
+ORGANIZATION_DOMAIN_ANY = Fact(
+    KeycloakVersion(
+        26, 2
+    ),  # 26.0.8 answers HTTP 400 "Domain does not match any domain from the organization"
+    f"the organization domain ANY of a linked identity provider (config {ORGANIZATION_DOMAIN}: ANY)",
+    uses=_any_organization_domain,
+    hint="name one of the organization's domains, or upgrade Keycloak",
+)
 # Realm fields that older versions do not know: Keycloak refuses the whole realm update with HTTP 400
 # "Unrecognized field" (mid-apply), so kcr refuses them before the first write.
 # field -> the first 26.x minor whose realm representation has it (seen on 26.0.8, 26.2.5, 26.4.7,
@@ -300,14 +318,60 @@ SERVICE_ACCOUNT_SCOPE = Fact(
     builtins=frozenset({"service_account"}),
 )
 
+# What a new realm has built in, and Admin API behaviour, that changed (kcr adapts by itself, or never
+# relies on it; the tests state each on both sides).
+REQUIRED_ACTIONS_26_4 = Fact(
+    KeycloakVersion(26, 4),  # 26.2.5 registers 11 actions, 26.4.7 14 (reconciler/kinds/required_action.py)
+    "the built-in required actions Update Email, Linking Identity Provider and Recovery Authentication "
+    "Codes, registered in every new realm (and the priorities after them moved up by 10)",
+    builtins=frozenset({"UPDATE_EMAIL", "idp_link", "CONFIGURE_RECOVERY_AUTHN_CODES"}),
+)
+REQUIRED_ACTIONS_OTP_AFTER_EMAIL = Fact(
+    KeycloakVersion(26, 7),
+    "the built-in required actions Configure OTP (priority 54) and Update Password (57) after Verify Email "
+    "(before it: 10 and 30, first)",
+)
+CONDITIONAL_2FA_FLOWS = Fact(
+    KeycloakVersion(26, 4),
+    "the built-in sub-flows 'Browser - Conditional 2FA' and 'First broker login - Conditional 2FA', each "
+    "with a conditional-credential config (before it: '... - Conditional OTP', without one)",
+)
+IDENTITY_PROVIDER_DEFAULTS_OMITTED = Fact(
+    KeycloakVersion(26, 5),
+    "identity providers read without the fields at their default (before it: every boolean, "
+    "updateProfileFirstLoginMode and config.syncMode LEGACY, which a PUT without config leaves)",
+)
+IDENTITY_PROVIDER_ALIAS_FIXED = Fact(
+    KeycloakVersion(26, 7),
+    "an identity provider's alias cannot change (before it: a PUT with another alias renames the provider)",
+)
+REALM_MANAGEMENT_LOCKED = Fact(
+    KeycloakVersion(26, 7),
+    "the realm-management client refuses every write, even an admin's (before it: writable; kcr refuses "
+    "changes to it offline on every version)",
+)
+DOT_SEGMENTS_REFUSED = Fact(
+    KeycloakVersion(26, 4),
+    "a request path with an encoded dot segment (%2E) is refused with HTTP 400 'Request path not "
+    "normalized' (before it: normalised like a plain dot)",
+)
+
 FACTS: tuple[Fact, ...] = (
     ORGANIZATIONS,
     STANDARD_TOKEN_EXCHANGE,
     ORGANIZATION_ADMIN_ROLES,
     AUTHN_CONTEXT_CLASS_REF_SCOPE,
     GROUP_DESCRIPTION,
+    ORGANIZATION_DOMAIN_ANY,
     SERVICE_ACCOUNT_SCOPE,
     ORGANIZATION_LIST_ATTRIBUTES,
+    REQUIRED_ACTIONS_26_4,
+    REQUIRED_ACTIONS_OTP_AFTER_EMAIL,
+    CONDITIONAL_2FA_FLOWS,
+    IDENTITY_PROVIDER_DEFAULTS_OMITTED,
+    IDENTITY_PROVIDER_ALIAS_FIXED,
+    REALM_MANAGEMENT_LOCKED,
+    DOT_SEGMENTS_REFUSED,
     *REALM_FIELDS.values(),
 )
 

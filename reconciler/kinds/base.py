@@ -39,6 +39,7 @@ from reconciler.desired.state import DesiredRealm
 from reconciler.errors import Problem
 from reconciler.keycloak.client import AdminClient
 from reconciler.kinds.lookup import LiveIds, Lookup
+from reconciler.versions import ServerInfo
 
 Obj = dict[str, Any]
 
@@ -109,6 +110,8 @@ class LiveRealm:
     managed: dict[str, set[str]] = field(default_factory=dict)
     # ids by name, recorded by the kinds that read them; asked through ``Context.lookup``
     ids: LiveIds = field(default_factory=LiveIds)
+    # the server it was read from (its version picks what a new realm has built in; unknown: the newest)
+    server: ServerInfo = field(default_factory=ServerInfo)
 
     def of(self, kind: str) -> dict[str, Obj]:
         return self.objects.setdefault(kind, {})

@@ -3,8 +3,9 @@
 How Keycloak 26.7 handles them (proven in ``tests/integration/test_facts_required_actions.py``):
 
 - ``GET /authentication/required-actions`` lists the registered actions in the export's shape. A new
-  realm registers 14, ordered by ``priority`` (``BUILT_IN`` below); every provider that ships with
-  Keycloak is registered, so ``unregistered-required-actions`` is empty until one is deleted.
+  realm registers 14 (26.0 and 26.2: 11), ordered by ``priority`` (``built_in`` below, per version);
+  every provider that ships with Keycloak is registered, so ``unregistered-required-actions`` is empty
+  until one is deleted.
 - ``PUT /required-actions/{alias}`` replaces the whole action (a body without ``alias`` leaves an action
   that no alias finds): an update GETs it, overlays the declared fields and PUTs it whole. ``priority``
   and ``config`` are written by that PUT.
@@ -29,16 +30,32 @@ from reconciler.errors import KcrError
 from reconciler.export.values import string_map
 from reconciler.keycloak.client import seg
 from reconciler.kinds.base import Access, Context, Kind, LiveRealm, Obj, Section, overlay
+from reconciler.versions import REQUIRED_ACTIONS_26_4, REQUIRED_ACTIONS_OTP_AFTER_EMAIL, ServerInfo, has
 
 FIELDS = ("alias", "name", "providerId", "enabled", "defaultAction", "priority", "config")
+Table = dict[str, tuple[str, bool, int]]
 # Registered in every new realm: alias -> (name, enabled, priority); all start defaultAction false and
-# with no config. Never pruned; exported only where they differ from this.
-BUILT_IN: dict[str, tuple[str, bool, int]] = {
+# with no config. Never pruned; exported only where they differ from what the server's version
+# registers (``built_in``: the facts in reconciler/versions.py say which version has which table).
+BUILT_IN_26_0: Table = {
+    "CONFIGURE_TOTP": ("Configure OTP", True, 10),
     "TERMS_AND_CONDITIONS": ("Terms and Conditions", False, 20),
+    "UPDATE_PASSWORD": ("Update Password", True, 30),
     "UPDATE_PROFILE": ("Update Profile", True, 40),
     "VERIFY_EMAIL": ("Verify Email", True, 50),
-    "CONFIGURE_TOTP": ("Configure OTP", True, 54),
-    "UPDATE_PASSWORD": ("Update Password", True, 57),
+    "delete_account": ("Delete Account", False, 60),
+    "webauthn-register": ("Webauthn Register", True, 70),
+    "webauthn-register-passwordless": ("Webauthn Register Passwordless", True, 80),
+    "VERIFY_PROFILE": ("Verify Profile", True, 90),
+    "delete_credential": ("Delete Credential", True, 100),
+    "update_user_locale": ("Update User Locale", True, 1000),
+}
+BUILT_IN_26_4: Table = {
+    "CONFIGURE_TOTP": ("Configure OTP", True, 10),
+    "TERMS_AND_CONDITIONS": ("Terms and Conditions", False, 20),
+    "UPDATE_PASSWORD": ("Update Password", True, 30),
+    "UPDATE_PROFILE": ("Update Profile", True, 40),
+    "VERIFY_EMAIL": ("Verify Email", True, 50),
     "delete_account": ("Delete Account", False, 60),
     "UPDATE_EMAIL": ("Update Email", False, 70),
     "webauthn-register": ("Webauthn Register", True, 80),
@@ -49,6 +66,20 @@ BUILT_IN: dict[str, tuple[str, bool, int]] = {
     "CONFIGURE_RECOVERY_AUTHN_CODES": ("Recovery Authentication Codes", True, 130),
     "update_user_locale": ("Update User Locale", True, 1000),
 }
+# From REQUIRED_ACTIONS_OTP_AFTER_EMAIL on: Configure OTP and Update Password come after Verify Email.
+BUILT_IN_LATEST: Table = {
+    **BUILT_IN_26_4,
+    "CONFIGURE_TOTP": ("Configure OTP", True, 54),
+    "UPDATE_PASSWORD": ("Update Password", True, 57),
+}
+BUILT_IN = frozenset(BUILT_IN_26_0) | frozenset(BUILT_IN_LATEST)  # on any supported version
+
+
+def built_in(server: ServerInfo) -> Table:
+    """The actions a new realm registers on ``server`` (an unknown version counts as the newest)."""
+    if has(server, REQUIRED_ACTIONS_OTP_AFTER_EMAIL):
+        return BUILT_IN_LATEST
+    return BUILT_IN_26_4 if has(server, REQUIRED_ACTIONS_26_4) else BUILT_IN_26_0
 
 
 class RequiredAction(Resource):
@@ -131,23 +162,25 @@ class RequiredActionKind(Kind):
         actions = sorted(
             live.of(self.name).values(), key=lambda a: (a.get("priority", 0), str(a.get("alias")))
         )
-        exported = [out for out in (export_action(a) for a in actions) if out]
+        table = built_in(live.server)
+        exported = [out for out in (export_action(a, table) for a in actions) if out]
         return {"authentication.yaml": {"requiredActions": exported}}
 
 
-def export_action(live: Obj) -> Obj:
-    """A custom action whole; a built-in one only with what differs from a new realm's (else ``{}``)."""
+def export_action(live: Obj, table: Table) -> Obj:
+    """A custom action whole; a built-in one only with what differs from a new realm's (else ``{}``);
+    ``table``: what a new realm registers on the server's version."""
     alias = str(live.get("alias") or live.get("providerId"))
     out: Obj = {"alias": alias}
     config = string_map(live.get("config"))
-    if alias not in BUILT_IN:
+    if alias not in table:
         out.update({k: live[k] for k in FIELDS if k in live and k not in ("alias", "config")})
         if out.get("providerId") == alias:
             del out["providerId"]
         if config:
             out["config"] = config
         return out
-    name, enabled, priority = BUILT_IN[alias]
+    name, enabled, priority = table[alias]
     defaults = {"name": name, "enabled": enabled, "defaultAction": False, "priority": priority}
     out.update({k: live[k] for k, default in defaults.items() if k in live and live[k] != default})
     if config:

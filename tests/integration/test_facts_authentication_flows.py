@@ -11,7 +11,9 @@ Kind facts (the authentication-flow kind relies on them):
   ``id``, sub-flow ``flowId``, config **id** in ``authenticationConfig``), and ``GET /flows/{id}``
   reads one sub-flow in the export shape. A realm export lists every flow, sub-flows with
   ``topLevel: false``, and configs in ``authenticatorConfig[]`` (``{alias, config}``).
-- A new realm has 7 listed top-level flows and 13 sub-flows, all ``builtIn``.
+- A new realm has 7 listed top-level flows and 13 sub-flows, all ``builtIn``. The browser's conditional
+  sub-flow is "Browser - Conditional 2FA" with a ``conditional-credential`` config from 26.4 on
+  ("Browser - Conditional OTP", no config, before: ``CONDITIONAL_2FA_FLOWS``).
 - ``POST /flows`` needs ``providerId`` (without it: 409 "Duplicate resource error").
 - ``POST /flows/{alias}/executions/execution`` ``{provider, priority}`` adds an execution; ``priority``
   is honoured (without it the execution goes after the last). Its requirement starts ``DISABLED``
@@ -42,6 +44,7 @@ import pytest
 
 from reconciler.errors import BadRequest, Conflict, NotFound, ServerError
 from reconciler.keycloak.client import AdminClient, seg
+from reconciler.versions import CONDITIONAL_2FA_FLOWS, has
 
 pytestmark = pytest.mark.integration
 
@@ -97,6 +100,12 @@ def test_built_in_flows_and_how_they_read(admin_api: AdminClient, module_realm: 
     assert len(sub_flows) == 13
     forms = admin_api.get(f"{auth}/flows/{sub_flows['forms']}")
     assert (forms["alias"], forms["topLevel"], forms["builtIn"]) == ("forms", False, True)
+    if not has(admin_api.server_info(), CONDITIONAL_2FA_FLOWS):  # 26.0 and 26.2: OTP only, no config
+        assert {"Browser - Conditional OTP", "First broker login - Conditional OTP"} <= set(sub_flows)
+        conditional = admin_api.get(f"{auth}/flows/{sub_flows['Browser - Conditional OTP']}")
+        assert not [e for e in conditional["authenticationExecutions"] if "authenticatorConfig" in e]
+        return
+    assert "Browser - Conditional OTP" not in sub_flows
     conditional = admin_api.get(f"{auth}/flows/{sub_flows['Browser - Conditional 2FA']}")
     configured = [e for e in conditional["authenticationExecutions"] if "authenticatorConfig" in e]
     assert [e["authenticatorConfig"] for e in configured] == ["browser-conditional-credential"]

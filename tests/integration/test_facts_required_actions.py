@@ -4,7 +4,8 @@ Kind facts (the required-action kind relies on them):
 
 - ``GET /authentication/required-actions`` lists the registered actions in the realm-export shape:
   ``{alias, name, providerId, enabled, defaultAction, priority, config}``; ``config`` is always present
-  (``{}`` when empty). A new realm has 14 registered, ordered by ``priority``; some are registered but
+  (``{}`` when empty). A new realm has 14 registered (26.0 and 26.2: 11, with other priorities; 26.4 to
+  26.6 other priorities: ``built_in`` in the kind), ordered by ``priority``; some are registered but
   disabled (``TERMS_AND_CONDITIONS``, ``delete_account``, ``UPDATE_EMAIL``).
 - ``PUT /required-actions/{alias}`` **replaces the whole action**: a body without ``alias``, ``name`` or
   ``priority`` nulls them (the action then cannot be found by its alias any more). An update must GET,
@@ -30,26 +31,12 @@ import pytest
 
 from reconciler.errors import NotFound
 from reconciler.keycloak.client import AdminClient, seg
+from reconciler.kinds.required_action import built_in
+from reconciler.versions import REQUIRED_ACTIONS_26_4, has
 
 pytestmark = pytest.mark.integration
 
 FIELDS = {"alias", "name", "providerId", "enabled", "defaultAction", "priority", "config"}
-BUILT_IN = {
-    "TERMS_AND_CONDITIONS": (False, 20),
-    "UPDATE_PROFILE": (True, 40),
-    "VERIFY_EMAIL": (True, 50),
-    "CONFIGURE_TOTP": (True, 54),
-    "UPDATE_PASSWORD": (True, 57),
-    "delete_account": (False, 60),
-    "UPDATE_EMAIL": (False, 70),
-    "webauthn-register": (True, 80),
-    "webauthn-register-passwordless": (True, 90),
-    "VERIFY_PROFILE": (True, 100),
-    "delete_credential": (True, 110),
-    "idp_link": (True, 120),
-    "CONFIGURE_RECOVERY_AUTHN_CODES": (True, 130),
-    "update_user_locale": (True, 1000),
-}
 
 
 Realm = tuple[str, list[Any]]
@@ -67,7 +54,10 @@ def realm(admin_api: AdminClient, module_realm: str) -> Realm:
 
 def test_a_new_realm_registers_every_built_in_action(admin_api: AdminClient, realm: Realm) -> None:
     name, actions = realm
-    assert {a["alias"]: (a["enabled"], a["priority"]) for a in actions} == BUILT_IN
+    server = admin_api.server_info()
+    # 14 from 26.4 on (26.0 and 26.2: 11, with other priorities): the kind's table for this version
+    assert {a["alias"]: (a["name"], a["enabled"], a["priority"]) for a in actions} == built_in(server)
+    assert len(actions) == (14 if has(server, REQUIRED_ACTIONS_26_4) else 11)
     assert [a["priority"] for a in actions] == sorted(a["priority"] for a in actions)
     for action in actions:
         assert set(action) == FIELDS
@@ -112,7 +102,10 @@ def test_raise_priority_swaps_with_the_neighbour(admin_api: AdminClient, realm: 
     base = _base(realm[0])
     admin_api.post(f"{base}/required-actions/VERIFY_PROFILE/raise-priority")
     priorities = {a["providerId"]: a["priority"] for a in admin_api.get(f"{base}/required-actions")}
-    assert (priorities["VERIFY_PROFILE"], priorities["webauthn-register-passwordless"]) == (90, 100)
+    # its neighbour before it on every version; 90 and 100 from 26.4 on, 80 and 90 before
+    table = built_in(admin_api.server_info())
+    neighbour, itself = table["webauthn-register-passwordless"][2], table["VERIFY_PROFILE"][2]
+    assert (priorities["VERIFY_PROFILE"], priorities["webauthn-register-passwordless"]) == (neighbour, itself)
 
 
 def test_unregister_and_register_again(admin_api: AdminClient, realm: Realm) -> None:

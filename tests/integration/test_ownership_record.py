@@ -11,6 +11,7 @@ from reconciler import ownership
 from reconciler.keycloak.client import AdminClient, seg
 from reconciler.testing.faultproxy import FaultProxy
 from reconciler.testing.server import KeycloakServer
+from reconciler.versions import REALM_FIELDS, has
 from tests.integration.conftest import Doc, Kcr, find_one
 
 pytestmark = pytest.mark.integration
@@ -91,6 +92,9 @@ def test_an_ownership_record_that_cannot_be_saved_fails_the_apply(
     assert ownership.parse(admin_api.get(f"/{seg(realm)}"))["users"] == {"user1"}
 
 
+ADMIN_PERMISSIONS = REALM_FIELDS["adminPermissionsEnabled"]
+
+
 def test_the_admin_permissions_client_is_a_built_in(
     kcr: Kcr, admin_api: AdminClient, fresh_realm: str
 ) -> None:
@@ -102,6 +106,11 @@ def test_the_admin_permissions_client_is_a_built_in(
         "clients": [{"clientId": "app", "publicClient": True}],
     }
     kcr.write(doc)
+    if not has(admin_api.server_info(), ADMIN_PERMISSIONS):  # 26.0: no such field, no such client
+        refused = kcr.plan()
+        assert refused.exit_code == 1, refused.output
+        assert "adminPermissionsEnabled needs Keycloak 26.2 or newer" in refused.output
+        return
     applied = kcr.apply_converged()
     assert "admin-permissions" not in applied.output
     planned = kcr.run("plan", kcr.path)

@@ -14,6 +14,7 @@ from reconciler.versions import (
     AUTHN_CONTEXT_CLASS_REF_SCOPE,
     GROUP_DESCRIPTION,
     ORGANIZATION_ADMIN_ROLES,
+    ORGANIZATION_DOMAIN_ANY,
     REALM_FIELDS,
     SERVICE_ACCOUNT_SCOPE,
     STANDARD_TOKEN_EXCHANGE,
@@ -82,6 +83,33 @@ def test_authn_context_class_ref_scope(kcr: Kcr, server: ServerInfo, fresh_realm
 def test_group_description(kcr: Kcr, server: ServerInfo, fresh_realm: str) -> None:
     groups = [{"name": "staff", "subGroups": [{"name": "leads", "description": "Team leads"}]}]
     _either_side(kcr, server, GROUP_DESCRIPTION, fresh_realm, {"realm": fresh_realm, "groups": groups})
+
+
+def test_organization_domain_any(
+    kcr: Kcr, server: ServerInfo, fresh_realm: str, admin_api: AdminClient
+) -> None:
+    upstream = "http://127.0.0.1:9/upstream"
+    provider = {
+        "alias": "corporate",
+        "providerId": "oidc",
+        "config": {
+            "clientId": "kc",
+            "authorizationUrl": f"{upstream}/auth",
+            "tokenUrl": f"{upstream}/token",
+            "kc.org.domain": "ANY",
+        },
+    }
+    organization = {"name": "Acme", "domains": [{"name": "acme.test"}], "identityProviders": ["corporate"]}
+    doc = {
+        "realm": fresh_realm,
+        "organizationsEnabled": True,
+        "identityProviders": [provider],
+        "organizations": [organization],
+    }
+    if _either_side(kcr, server, ORGANIZATION_DOMAIN_ANY, fresh_realm, doc):
+        live = admin_api.get(f"/{seg(fresh_realm)}/identity-provider/instances/corporate")
+        assert live["config"]["kc.org.domain"] == "ANY"
+        assert live["organizationId"]
 
 
 # A value each field accepts on every version that has it (no feature flag needed).
