@@ -350,6 +350,11 @@ REALM_MANAGEMENT_LOCKED = Fact(
     "the realm-management client refuses every write, even an admin's (before it: writable; kcr refuses "
     "changes to it offline on every version)",
 )
+REALM_DISPLAY_NAME_LIMITED = Fact(
+    KeycloakVersion(26, 7),  # 26.4.7 and 26.6.4 store 256 characters
+    "a realm displayName over 255 characters fails with HTTP 500 (before it: stored; kcr refuses it "
+    "offline on every version)",
+)
 DOT_SEGMENTS_REFUSED = Fact(
     KeycloakVersion(26, 4),
     "a request path with an encoded dot segment (%2E) is refused with HTTP 400 'Request path not "
@@ -371,6 +376,7 @@ FACTS: tuple[Fact, ...] = (
     IDENTITY_PROVIDER_DEFAULTS_OMITTED,
     IDENTITY_PROVIDER_ALIAS_FIXED,
     REALM_MANAGEMENT_LOCKED,
+    REALM_DISPLAY_NAME_LIMITED,
     DOT_SEGMENTS_REFUSED,
     *REALM_FIELDS.values(),
 )
