@@ -125,3 +125,20 @@ def default_role(realm: str) -> str:
 def builtin_realm_roles(realm: str) -> frozenset[str]:
     master = MASTER_BUILTIN_REALM_ROLES if realm == "master" else frozenset()
     return BUILTIN_REALM_ROLES | master | {default_role(realm)}
+
+
+# The realm's flow bindings and the built-in flow each names in a new realm (the same on 26.0 ... 26.7).
+REALM_FLOW_BINDINGS: dict[str, str] = {
+    "browserFlow": "browser",
+    "registrationFlow": "registration",
+    "directGrantFlow": "direct grant",
+    "resetCredentialsFlow": "reset credentials",
+    "clientAuthenticationFlow": "clients",
+    "dockerAuthenticationFlow": "docker auth",
+    "firstBrokerLoginFlow": "first broker login",
+}
+# Top-level built-in flows a binding may name without declaring them. Their executions differ between
+# versions: kcr compares those with the live server, never with a list of its own.
+BUILTIN_FLOWS = frozenset(REALM_FLOW_BINDINGS.values())
+# The keys of a client's authenticationFlowBindingOverrides.
+CLIENT_FLOW_OVERRIDES = frozenset({"browser", "direct_grant"})

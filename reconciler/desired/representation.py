@@ -162,9 +162,10 @@ class Client(Resource):
             "useTemplateMappers",
         }
     )
-    unmanaged: ClassVar[frozenset[str]] = frozenset(
-        {"authorizationSettings", "authenticationFlowBindingOverrides"}
+    authenticationFlowBindingOverrides: dict[str, str] | None = Field(
+        None, description="flow aliases by binding (browser, direct_grant); the whole map when declared"
     )
+    unmanaged: ClassVar[frozenset[str]] = frozenset({"authorizationSettings"})
 
 
 class Group(Resource):
@@ -415,6 +416,14 @@ class RealmSettings(Resource):
     verifiableCredentialsEnabled: bool | None = None
     adminPermissionsEnabled: bool | None = None
     scimApiEnabled: bool | None = None
+    # Flow bindings, by flow alias (written after the flows by the flow-binding kind, not with the realm).
+    browserFlow: str | None = Field(None, description="alias of the browser login flow")
+    registrationFlow: str | None = Field(None, description="alias of the registration flow")
+    directGrantFlow: str | None = Field(None, description="alias of the direct grant (password) flow")
+    resetCredentialsFlow: str | None = Field(None, description="alias of the reset credentials flow")
+    clientAuthenticationFlow: str | None = Field(None, description="alias of the client authentication flow")
+    dockerAuthenticationFlow: str | None = Field(None, description="alias of the docker authentication flow")
+    firstBrokerLoginFlow: str | None = Field(None, description="alias of the default first broker login flow")
 
     read_only: ClassVar[frozenset[str]] = frozenset()
     # Derived: the keys of NOT_MANAGED_YET that no field owns (set below the class).

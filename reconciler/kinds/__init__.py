@@ -6,10 +6,13 @@ planning, applying, the export, and the permission hints of the Admin API client
 
 from __future__ import annotations
 
+from reconciler.kinds.authentication_flow import AuthenticationFlowKind
+from reconciler.kinds.authenticator_config import AuthenticatorConfigKind
 from reconciler.kinds.base import Access, Context, Kind, LiveRealm
 from reconciler.kinds.client import ClientKind
 from reconciler.kinds.client_scope import ClientScopeKind, DefaultClientScopesKind
 from reconciler.kinds.component import ComponentKind
+from reconciler.kinds.flow_binding import FlowBindingKind
 from reconciler.kinds.group import GroupKind
 from reconciler.kinds.identity_provider import IdentityProviderKind, IdentityProviderMapperKind
 from reconciler.kinds.organization import OrganizationKind
@@ -24,6 +27,9 @@ REGISTRY: list[Kind] = [
     RealmKind(),
     UserProfileKind(),
     RequiredActionKind(),
+    AuthenticationFlowKind(),
+    AuthenticatorConfigKind(),
+    FlowBindingKind(),
     ClientScopeKind(),
     DefaultClientScopesKind(),
     ClientKind(),

@@ -65,6 +65,7 @@ SERVICE_ACCOUNT_SCOPE = "service_account"
 # What Keycloak before 26.1 puts on a client when its service account is enabled.
 SERVICE_ACCOUNT_MAPPERS = frozenset({"Client ID", "Client Host", "Client IP Address"})
 MADE_BY_KEYCLOAK = "_madeByKeycloak"  # live-only mark of a built-in Keycloak makes on request
+OVERRIDES = "authenticationFlowBindingOverrides"  # by flow alias here; Keycloak stores flow ids
 NOISE = ("access",)  # read-only parts of a GET that are never compared nor sent back
 # Booleans a GET leaves out when false (the only one on 26.7: tests/integration/test_realm_file_defects.py).
 OMITTED_WHEN_FALSE = ("authorizationServicesEnabled",)
@@ -78,11 +79,25 @@ def _live_client(rep: Mapping[str, Any], ctx: Context) -> Obj:
     if rep.get("id") and rep["id"] == (realm_rep.get("adminPermissionsClient") or {}).get("id"):
         obj[MADE_BY_KEYCLOAK] = True
     obj["protocolMappers"] = [live_mapper(m) for m in rep.get("protocolMappers") or []]
+    if rep.get(OVERRIDES):
+        aliases = {flow_id: alias for alias, flow_id in ctx.lookup.flow_ids().items()}
+        obj[OVERRIDES] = {k: aliases.get(v, v) for k, v in rep[OVERRIDES].items() if v}
     for flag in OMITTED_WHEN_FALSE:
         obj.setdefault(flag, False)
     obj.setdefault(DEFAULT_SCOPES, [])
     obj.setdefault(OPTIONAL_SCOPES, [])
     return obj
+
+
+def _override_ids(
+    ctx: Context, key: str, aliases: Mapping[str, Any], stored: Mapping[str, Any]
+) -> dict[str, str]:
+    """The overrides as Keycloak stores them (flow ids); a stored one not declared is sent as "",
+    which is how Keycloak removes it (its PUT merges the map)."""
+    where = f"clients[{key}].{OVERRIDES}"
+    out = dict.fromkeys(stored, "")
+    out.update({k: ctx.lookup.flow_id(str(v), f"{where}.{k}") if v else "" for k, v in aliases.items()})
+    return out
 
 
 def _string_map(values: Mapping[str, Any]) -> dict[str, Any]:
@@ -131,9 +146,7 @@ class ClientKind(Kind):
     export_files = ("clients.yaml",)
     rules: ClassVar[Rules] = Rules(
         sets=frozenset({"redirectUris", "webOrigins", DEFAULT_SCOPES, OPTIONAL_SCOPES}),
-        string_maps=frozenset(
-            {"attributes", "authenticationFlowBindingOverrides", "protocolMappers[].config"}
-        ),
+        string_maps=frozenset({"attributes", "protocolMappers[].config"}),
         keyed_lists={"protocolMappers": "name"},
         # The rotated secret and SAML private keys live in attributes: never shown in a plan.
         secrets=frozenset(
@@ -185,7 +198,15 @@ class ClientKind(Kind):
             view["protocolMappers"] = [
                 m for m in view["protocolMappers"] if m.get("name") not in kept_mappers
             ]
-        return diff_declared(desired, view, self.rules)
+        diffs = diff_declared({k: v for k, v in desired.items() if k != OVERRIDES}, view, self.rules)
+        if OVERRIDES in desired:  # the whole map: an override left out is removed
+            want, have = desired[OVERRIDES] or {}, live.get(OVERRIDES) or {}
+            diffs += [
+                FieldDiff(f"{OVERRIDES}.{k}", have.get(k), want.get(k))
+                for k in sorted({*want, *have})
+                if (want.get(k) or None) != (have.get(k) or None)
+            ]
+        return diffs
 
     # -- writes ----------------------------------------------------------------------------------
     def _path(self, ctx: Context, client_uuid: str) -> str:
@@ -204,6 +225,8 @@ class ClientKind(Kind):
             body["attributes"] = {k: v for k, v in _string_map(body["attributes"]).items() if v is not None}
         if "protocolMappers" in body:
             body["protocolMappers"] = [mapper_body(m, None, protocol) for m in body["protocolMappers"]]
+        if body.get(OVERRIDES):
+            body[OVERRIDES] = _override_ids(ctx, key, body[OVERRIDES], {})
         # Keycloak applies the scope lists on create, but one list declared alone empties the other,
         # and unknown names are dropped silently: post both or neither, after checking the names.
         links_in_body = all(f in body for f in LINK_FIELDS)
@@ -225,7 +248,10 @@ class ClientKind(Kind):
         rep: Obj | None = None
         if any(not d.path.startswith(LINK_FIELDS) for d in diffs):
             rep = ctx.api.get(path)
-            ctx.api.put(path, self._update_body(rep, desired, _kept_mappers(ctx, desired, rep)))
+            body = self._update_body(rep, desired, _kept_mappers(ctx, desired, rep))
+            if OVERRIDES in desired:
+                body[OVERRIDES] = _override_ids(ctx, key, desired[OVERRIDES] or {}, rep.get(OVERRIDES) or {})
+            ctx.api.put(path, body)
         if any(d.path.startswith(LINK_FIELDS) for d in diffs):
             current = _live_client(rep if rep is not None else ctx.api.get(path), ctx)
             self._reconcile_links(ctx, key, desired, current)
@@ -240,7 +266,7 @@ class ClientKind(Kind):
         for field, value in desired.items():
             if field in LINK_FIELDS:
                 continue  # ignored by PUT: reconciled through the link endpoints
-            if field in ("attributes", "authenticationFlowBindingOverrides") and isinstance(value, Mapping):
+            if field == "attributes" and isinstance(value, Mapping):
                 # Merged by Keycloak; a null value removes the key.
                 body[field] = {**(rep.get(field) or {}), **_string_map(value)}
             elif field == "protocolMappers":

@@ -41,6 +41,7 @@ class LiveIds:
     group_ids: dict[str, str] = field(default_factory=dict)  # group path -> id
     all_groups_read: bool = False
     scope_ids: dict[str, str] | None = None  # client scope name -> id, every scope
+    flow_ids: dict[str, str] | None = None  # top-level authentication flow alias -> id, every flow
 
     def record_clients(self, reps: list[dict[str, Any]]) -> None:
         """A full listing of the realm's clients."""
@@ -200,3 +201,25 @@ class Lookup:
                 f"{self.realm!r}; declare it under clientScopes or fix the name",
             )
         return {n: ids[n] for n in names}
+
+    # -- authentication flows --------------------------------------------------------------------
+    def flow_ids(self) -> dict[str, str]:
+        """Top-level flow alias -> id (what bindings and client overrides point at)."""
+        if self.ids.flow_ids is None:
+            reps = self.api.get(f"{self.base}/authentication/flows") or []
+            self.ids.flow_ids = {str(r["alias"]): str(r["id"]) for r in reps}
+        return self.ids.flow_ids
+
+    def flow_id(self, alias: str, where: str) -> str:
+        """The id of a top-level flow; an unknown alias raises ``MissingReference`` naming ``where``."""
+        ids = self.flow_ids()
+        if alias not in ids:
+            self.ids.flow_ids = None  # made by this apply since the listing: read again
+            ids = self.flow_ids()
+        if alias not in ids:
+            raise MissingReference(
+                f"/{self.realm}/authentication/flows",
+                f"{where}: authentication flow {alias!r} does not exist in realm {self.realm!r}; "
+                "declare it under authenticationFlows or fix the alias",
+            )
+        return ids[alias]

@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from typing import Any, ClassVar
 
 from reconciler import ownership
+from reconciler.builtins import REALM_FLOW_BINDINGS
 from reconciler.compare import FieldDiff, Rules, scalar_to_str
 from reconciler.desired.representation import RealmSettings
 from reconciler.desired.state import DesiredRealm
@@ -33,6 +34,8 @@ READ_ONLY = frozenset(
         "identityProviderMappers",
     }
 )
+# Flow bindings are realm fields, but written after the flows they name (the flow-binding kind).
+NOT_SETTINGS = READ_ONLY | frozenset(REALM_FLOW_BINDINGS)
 
 
 class RealmKind(Kind):
@@ -58,7 +61,7 @@ class RealmKind(Kind):
     def declared(self, realm: DesiredRealm) -> dict[str, Obj]:
         fields = RealmSettings.model_fields
         settings = {
-            k: v for k, v in realm.spec.items() if k in fields and k not in READ_ONLY and k != NAME_KEY
+            k: v for k, v in realm.spec.items() if k in fields and k not in NOT_SETTINGS and k != NAME_KEY
         }
         return {realm.name: settings}
 
@@ -120,7 +123,7 @@ def export_settings(rep: Mapping[str, Any]) -> dict[str, Any]:
     as_sets = RealmKind.rules.sets
     out: dict[str, Any] = {}
     for field in exported_fields(RealmSettings):
-        if field == NAME_KEY or field not in rep:
+        if field == NAME_KEY or field not in rep or field in REALM_FLOW_BINDINGS:
             continue
         value = rep[field]
         if field == "attributes":

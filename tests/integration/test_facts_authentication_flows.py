@@ -34,6 +34,8 @@ Kind facts (the authentication-flow kind relies on them):
   A client PUT merges the map: a key left out is kept, a key sent with ``""`` is removed.
 - Deleting a flow that the realm binds, or that a client overrides with, is a 500: unbind first.
 - Deleting a sub-flow's execution deletes the sub-flow.
+- A config's alias is unique in the realm (409); a config is deleted with its step, with the sub-flow
+  its step is in, and with its flow.
 """
 
 from __future__ import annotations
@@ -42,21 +44,14 @@ from typing import Any
 
 import pytest
 
+from reconciler.builtins import REALM_FLOW_BINDINGS
 from reconciler.errors import BadRequest, Conflict, NotFound, ServerError
 from reconciler.keycloak.client import AdminClient, seg
 from reconciler.versions import CONDITIONAL_2FA_FLOWS, has
 
 pytestmark = pytest.mark.integration
 
-BINDINGS = {
-    "browserFlow": "browser",
-    "registrationFlow": "registration",
-    "directGrantFlow": "direct grant",
-    "resetCredentialsFlow": "reset credentials",
-    "clientAuthenticationFlow": "clients",
-    "dockerAuthenticationFlow": "docker auth",
-    "firstBrokerLoginFlow": "first broker login",
-}
+BINDINGS = REALM_FLOW_BINDINGS  # what a new realm binds; kcr relies on it (builtins.py)
 
 
 def _auth(realm: str) -> str:
@@ -232,3 +227,32 @@ def test_bindings_by_alias_and_overrides_by_id(admin_api: AdminClient, module_re
     admin_api.put(path, {**admin_api.get(path), "authenticationFlowBindingOverrides": {"direct_grant": ""}})
     assert admin_api.get(path)["authenticationFlowBindingOverrides"] == {"browser": other_id}
     admin_api.delete(f"{_auth(module_realm)}/flows/{flow_id}")
+
+
+def test_configs_go_with_their_steps_and_aliases_are_unique(
+    admin_api: AdminClient, module_realm: str
+) -> None:
+    auth = _auth(module_realm)
+    flow_id = _new_flow(admin_api, module_realm, "outer")
+    admin_api.post(f"{auth}/flows/outer/executions/flow", {"alias": "inner", "type": "basic-flow"})
+    admin_api.post(f"{auth}/flows/inner/executions/execution", {"provider": "conditional-user-role"})
+    for _ in range(2):
+        admin_api.post(f"{auth}/flows/outer/executions/execution", {"provider": "conditional-user-role"})
+    rows = _flat(admin_api, module_realm, "outer")
+    inner_step = next(r for r in rows if r["level"] == 1)
+    first, second = [r for r in rows if r["level"] == 0 and not r.get("authenticationFlow")]
+
+    def config(step: dict[str, Any], alias: str) -> str:
+        return admin_api.create(f"{auth}/executions/{step['id']}/config", {"alias": alias, "config": {}})
+
+    inner_cfg, first_cfg, second_cfg = config(inner_step, "c1"), config(first, "c2"), config(second, "c3")
+    with pytest.raises(Conflict, match="c1 already exists"):
+        config(first, "c1")
+    # A step's config goes with the step, with its sub-flow, and with its flow.
+    admin_api.delete(f"{auth}/executions/{first['id']}")
+    sub = next(r for r in rows if r.get("authenticationFlow"))
+    admin_api.delete(f"{auth}/executions/{sub['id']}")
+    admin_api.delete(f"{auth}/flows/{flow_id}")
+    for gone in (first_cfg, inner_cfg, second_cfg):
+        with pytest.raises(NotFound):
+            admin_api.get(f"{auth}/config/{gone}")
