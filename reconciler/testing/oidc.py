@@ -80,9 +80,13 @@ class Realm:
 
     def token(self, form: dict[str, str]) -> dict[str, Any]:
         response = httpx.post(self.token_url, data=form, timeout=30)
-        body: dict[str, Any] = response.json()
         if response.status_code != 200:
-            raise TokenError(response.status_code, body)
+            try:
+                error: dict[str, Any] = response.json()
+            except ValueError:  # a flow's authenticator may answer with no JSON body at all
+                error = {"error": f"HTTP {response.status_code}", "error_description": response.text[:200]}
+            raise TokenError(response.status_code, error)
+        body: dict[str, Any] = response.json()
         return body
 
     def password_grant(

@@ -8,6 +8,7 @@ kcr change what real logins get."""
 from __future__ import annotations
 
 import copy
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -15,6 +16,8 @@ import pytest
 from reconciler.errors import NotFound
 from reconciler.keycloak.client import AdminClient, seg
 from reconciler.plan import Action
+from reconciler.testing.browser import BrowserLogin
+from reconciler.testing.oidc import Realm, TokenError
 from tests.integration.conftest import Kcr
 
 pytestmark = pytest.mark.integration
@@ -200,3 +203,255 @@ def test_sub_flows_and_configs(kcr: Kcr, admin_api: AdminClient, empty_realm: st
     ]
     with pytest.raises(NotFound):
         admin_api.get(f"/{seg(empty_realm)}/authentication/config/{config_id}")
+
+
+def _live_flow_doc(api: AdminClient, realm: str, alias: str) -> Doc:
+    """A built-in flow as Keycloak has it, in the export's shape (no id)."""
+    flow = next(f for f in api.get(f"/{seg(realm)}/authentication/flows") if f["alias"] == alias)
+    keep = ("authenticator", "flowAlias", "requirement", "priority", "authenticatorConfig")
+    steps = [{k: e[k] for k in keep if k in e} for e in flow["authenticationExecutions"]]
+    return {"alias": alias, "builtIn": True, "authenticationExecutions": steps}
+
+
+def test_built_in_flows_change_requirements_and_refuse_structure(
+    kcr: Kcr, admin_api: AdminClient, empty_realm: str
+) -> None:
+    browser = _live_flow_doc(admin_api, empty_realm, "browser")
+    doc: Doc = {"realm": empty_realm, "authenticationFlows": [browser]}
+    kcr.write(doc)
+    assert _changes(kcr) == []
+    spnego = next(
+        i for i, e in enumerate(browser["authenticationExecutions"]) if e["authenticator"] == "auth-spnego"
+    )
+    doc["authenticationFlows"][0]["authenticationExecutions"][spnego]["requirement"] = "ALTERNATIVE"
+    kcr.write(doc)
+    path = f"authenticationExecutions[{spnego}].requirement"
+    assert _changes(kcr) == [("authentication-flow", "browser", Action.UPDATE, (path,))]
+    kcr.apply_converged()
+    assert ("auth-spnego", "ALTERNATIVE") in [(s[0], s[1]) for s in _steps(admin_api, empty_realm, "browser")]
+
+    # A step added to a built-in flow: refused at plan time, naming the file and line, before any write.
+    doc["authenticationFlows"][0]["authenticationExecutions"].append(
+        {"authenticator": DENY, "requirement": "REQUIRED", "priority": 100}
+    )
+    doc["displayName"] = "not written"
+    kcr.write(doc)
+    planned = kcr.plan()
+    assert planned.exit_code == 1, planned.output
+    assert "realm.yaml:" in planned.output
+    assert "flow 'browser' is built-in" in planned.output
+    assert "copy the flow under a new alias" in planned.output
+    assert kcr.apply().exit_code == 1
+    assert admin_api.get(f"/{seg(empty_realm)}").get("displayName") != "not written"
+
+    # Declared absent: refused offline (Keycloak cannot delete a built-in flow).
+    kcr.write({"realm": empty_realm, "authenticationFlows": [{**browser, "state": "absent"}]})
+    validated = kcr.run("validate", kcr.path)
+    assert validated.exit_code == 1
+    assert "is built-in: Keycloak cannot delete it" in validated.output
+
+
+def _direct_grant_realm(realm: str) -> Doc:
+    client = {
+        "clientId": CLIENT,
+        "publicClient": False,
+        "secret": SECRET,
+        "directAccessGrantsEnabled": True,
+        "standardFlowEnabled": True,
+        "redirectUris": [CALLBACK],
+    }
+
+    def user(name: str, roles: list[str]) -> Doc:
+        return {
+            "username": name,
+            "enabled": True,
+            "email": f"{name}@example.com",
+            "firstName": name.capitalize(),
+            "lastName": "Example",
+            "realmRoles": roles,
+            "credentials": [
+                {"type": "password", "value": f"{name.capitalize()}-password-1", "temporary": False}
+            ],
+        }
+
+    return {
+        "realm": realm,
+        "roles": {"realm": [{"name": "blocked"}]},
+        "clients": [client],
+        "users": [user("alice", []), user("bob", ["blocked"])],
+    }
+
+
+def test_a_direct_grant_flow_bound_by_kcr_denies_a_real_password_grant(
+    kcr: Kcr, admin_api: AdminClient, fresh_realm: str
+) -> None:
+    doc = _direct_grant_realm(fresh_realm)
+    kcr.write(doc)
+    kcr.apply_converged()
+    realm = Realm(kcr.server.url, fresh_realm)
+    assert realm.password_grant(CLIENT, "alice", "Alice-password-1", SECRET)["access_token"]
+
+    deny = _flow("dg-deny", (USERNAME, "REQUIRED"), (DENY, "REQUIRED"))
+    doc = {**doc, "authenticationFlows": [deny], "directGrantFlow": "dg-deny"}
+    kcr.write(doc)
+    # The flow is made before the binding points at it.
+    assert [c[:3] for c in _changes(kcr)] == [
+        ("authentication-flow", "dg-deny", Action.CREATE),
+        ("flow-binding", fresh_realm, Action.UPDATE),
+    ]
+    kcr.apply_converged()
+    assert admin_api.get(f"/{seg(fresh_realm)}")["directGrantFlow"] == "dg-deny"
+    with pytest.raises(TokenError) as denied:
+        realm.password_grant(CLIENT, "alice", "Alice-password-1", SECRET)
+    assert denied.value.status == 401  # the deny step's answer (an HTML page, not JSON)
+
+    # Unbound and deleted in one apply: the binding moves first, then the flow goes.
+    doc = {
+        **doc,
+        "authenticationFlows": [{"alias": "dg-deny", "state": "absent"}],
+        "directGrantFlow": "direct grant",
+    }
+    kcr.write(doc)
+    assert [c[:3] for c in _changes(kcr)] == [
+        ("flow-binding", fresh_realm, Action.UPDATE),
+        ("authentication-flow", "dg-deny", Action.DELETE),
+    ]
+    kcr.apply_converged()
+    assert realm.password_grant(CLIENT, "alice", "Alice-password-1", SECRET)["access_token"]
+
+    # A flow still bound cannot be deleted: refused at plan time, before any write.
+    kcr.write({**doc, "authenticationFlows": [deny], "directGrantFlow": "dg-deny"})
+    kcr.apply_converged()
+    kcr.write(
+        {
+            **doc,
+            "authenticationFlows": [{"alias": "dg-deny", "state": "absent"}],
+            "directGrantFlow": "dg-deny",
+        }
+    )
+    planned = kcr.plan()
+    assert planned.exit_code == 1
+    assert "directGrantFlow names flow 'dg-deny', declared state: absent" in planned.output
+    doc.pop("directGrantFlow")
+    kcr.write({**doc, "authenticationFlows": [{"alias": "dg-deny", "state": "absent"}]})
+    planned = kcr.plan()
+    assert planned.exit_code == 1
+    assert "directGrantFlow names flow 'dg-deny', which this plan deletes" in planned.output
+
+
+def test_a_browser_flow_with_a_condition_changes_what_a_real_login_gets(
+    kcr: Kcr, admin_api: AdminClient, fresh_realm: str
+) -> None:
+    flows, configs = _browser_strict()
+    doc = {**_direct_grant_realm(fresh_realm), "authenticationFlows": flows, "authenticatorConfig": configs}
+    doc["browserFlow"] = "strict-browser"
+    kcr.write(doc)
+    kcr.apply_converged()
+    realm = Realm(kcr.server.url, fresh_realm)
+    with BrowserLogin(realm, CLIENT, CALLBACK, client_secret=SECRET) as browser:
+        assert browser.tokens(browser.sign_in("alice", "Alice-password-1"))["access_token"]
+    with BrowserLogin(realm, CLIENT, CALLBACK, client_secret=SECRET) as browser:
+        denied = browser.sign_in("bob", "Bob-password-1")
+        assert (denied.status, denied.code) == (401, None)  # the deny step answers 401, no code
+
+    # The same flow as a client's browser override, by alias (Keycloak stores the flow id).
+    doc.pop("browserFlow")
+    doc["clients"] = [
+        {**doc["clients"][0], "authenticationFlowBindingOverrides": {"browser": "strict-browser"}}
+    ]
+    kcr.write(doc)
+    assert [c[:4] for c in _changes(kcr)] == [
+        ("client", CLIENT, Action.UPDATE, ("authenticationFlowBindingOverrides.browser",)),
+    ]
+    kcr.apply_converged()
+    app = next(c for c in admin_api.get(f"/{seg(fresh_realm)}/clients", {"clientId": CLIENT}))
+    flow_ids = {f["alias"]: f["id"] for f in admin_api.get(f"/{seg(fresh_realm)}/authentication/flows")}
+    assert app["authenticationFlowBindingOverrides"] == {"browser": flow_ids["strict-browser"]}
+    assert admin_api.get(f"/{seg(fresh_realm)}")["browserFlow"] == "strict-browser"  # not declared: kept
+    with BrowserLogin(realm, CLIENT, CALLBACK, client_secret=SECRET) as browser:
+        assert browser.sign_in("bob", "Bob-password-1").status == 401
+
+    # Bound back and the override removed (an empty map is "no overrides"): bob gets in.
+    doc["browserFlow"] = "browser"
+    doc["clients"] = [{**doc["clients"][0], "authenticationFlowBindingOverrides": {}}]
+    kcr.write(doc)
+    kcr.apply_converged()
+    with BrowserLogin(realm, CLIENT, CALLBACK, client_secret=SECRET) as browser:
+        assert browser.tokens(browser.sign_in("bob", "Bob-password-1"))["access_token"]
+
+
+def test_removal_with_and_without_prune(kcr: Kcr, admin_api: AdminClient, empty_realm: str) -> None:
+    flows, configs = _browser_strict()
+    kcr.write({"realm": empty_realm, "authenticationFlows": flows, "authenticatorConfig": configs})
+    kcr.apply_converged()
+    # No longer declared, without prune: left alone (reported unmanaged).
+    kcr.write({"realm": empty_realm, "authenticationFlows": []})
+    planned = kcr.plan_only().plan
+    assert planned.changes == []
+    assert {u.key for u in planned.unmanaged} >= {"strict-browser", "strict-deny", "strict-role"}
+    # With prune: the flow goes, its sub-flow and config with it (each shown as a delete); built-ins stay.
+    kcr.write({"realm": empty_realm, "policy": {"prune": ["authenticationFlows"]}, "authenticationFlows": []})
+    assert sorted((c.kind, c.key, c.action) for c in kcr.plan_only().plan.changes) == [
+        ("authentication-flow", "strict-browser", Action.DELETE),
+        ("authentication-flow", "strict-deny", Action.DELETE),
+        ("authenticator-config", "strict-role", Action.DELETE),
+    ]
+    kcr.apply_converged()
+    aliases = {f["alias"] for f in admin_api.get(f"/{seg(empty_realm)}/authentication/flows")}
+    assert "strict-browser" not in aliases
+    assert "browser" in aliases
+
+
+def test_export_of_a_realm_configured_by_hand_plans_no_change(
+    kcr: Kcr, admin_api: AdminClient, empty_realm: str, tmp_path: Path
+) -> None:
+    auth = f"/{seg(empty_realm)}/authentication"
+    admin_api.post(f"{auth}/flows", {"alias": "hand made", "providerId": "basic-flow", "topLevel": True})
+    admin_api.post(
+        f"{auth}/flows/hand made/executions/execution", {"provider": "auth-username-password-form"}
+    )
+    admin_api.post(f"{auth}/flows/hand made/executions/flow", {"alias": "hand sub", "type": "basic-flow"})
+    admin_api.post(f"{auth}/flows/hand sub/executions/execution", {"provider": "conditional-user-role"})
+    rows = admin_api.get(f"{auth}/flows/hand made/executions")
+    admin_api.post(
+        f"{auth}/executions/{rows[2]['id']}/config", {"alias": "hand cfg", "config": {"condUserRole": "x"}}
+    )
+    spnego = next(
+        r for r in admin_api.get(f"{auth}/flows/browser/executions") if r.get("providerId") == "auth-spnego"
+    )
+    admin_api.put(f"{auth}/flows/browser/executions", {**spnego, "requirement": "ALTERNATIVE"})
+    flow_id = next(f["id"] for f in admin_api.get(f"{auth}/flows") if f["alias"] == "hand made")
+    realm_rep = admin_api.get(f"/{seg(empty_realm)}")
+    admin_api.put(f"/{seg(empty_realm)}", {**realm_rep, "browserFlow": "hand made"})
+    client = {"clientId": "overridden", "authenticationFlowBindingOverrides": {"direct_grant": flow_id}}
+    admin_api.post(f"/{seg(empty_realm)}/clients", client)
+
+    exported = kcr.run("export", "--realm", empty_realm, "--out", str(tmp_path))
+    assert exported.exit_code == 0, exported.output
+    text = (tmp_path / empty_realm / "authentication.yaml").read_text(encoding="utf-8")
+    for expected in ("alias: hand made", "alias: hand sub", "alias: hand cfg", "browserFlow: hand made"):
+        assert expected in text
+    clients = (tmp_path / empty_realm / "clients.yaml").read_text(encoding="utf-8")
+    assert "direct_grant: hand made" in clients  # by alias, not by id
+    planned = kcr.run("plan", str(tmp_path / empty_realm), "--detailed-exitcode")
+    assert planned.exit_code == 0, planned.output
+    assert "No changes." in planned.output
+    assert "not managed by kcr" not in planned.output
+
+
+def test_drift_shows_a_hand_edit_of_a_step(kcr: Kcr, admin_api: AdminClient, empty_realm: str) -> None:
+    kcr.write(
+        {
+            "realm": empty_realm,
+            "authenticationFlows": [_flow("dg", (USERNAME, "REQUIRED"), (PASSWORD, "REQUIRED"))],
+        }
+    )
+    kcr.apply_converged()
+    path = f"/{seg(empty_realm)}/authentication/flows/dg/executions"
+    password = next(r for r in admin_api.get(path) if r["providerId"] == PASSWORD)
+    admin_api.put(path, {**password, "requirement": "DISABLED"})  # a weakened login, by hand
+    drift = kcr.run("drift", kcr.path)
+    assert drift.exit_code == 2, drift.output
+    assert f"{empty_realm}/authentication-flow/dg: authenticationExecutions[1].requirement" in drift.output
+    kcr.apply_converged()
+    assert _steps(admin_api, empty_realm, "dg")[1] == (PASSWORD, "REQUIRED", 20)
