@@ -15,7 +15,13 @@ from typing import Any
 from reconciler.builtins import REALM_FLOW_BINDINGS
 from reconciler.desired.state import DesiredRealm
 from reconciler.errors import Problem
-from reconciler.kinds.authentication_flow import EXECUTIONS, FLOWS, AuthenticationFlowKind, identity
+from reconciler.kinds.authentication_flow import (
+    EXECUTIONS,
+    FLOWS,
+    AuthenticationFlowKind,
+    built_in_match,
+    identity,
+)
 from reconciler.kinds.base import STATE_KEY, LiveRealm
 
 IDP_FLOW_FIELDS = ("firstBrokerLoginFlowAlias", "postBrokerLoginFlowAlias")
@@ -44,13 +50,13 @@ def check_flows_live(desired: DesiredRealm, live: LiveRealm) -> list[Problem]:
         current = live_flows.get(alias)
         if current is None or not current.get("builtIn") or EXECUTIONS not in flow:
             continue
-        want = [identity(e) for e in flow.get(EXECUTIONS) or []]
         have = [identity(e) for e in current.get(EXECUTIONS) or []]
-        if want != have:
+        if built_in_match(list(flow.get(EXECUTIONS) or []), have) is None:
             problems.append(
                 Problem(
                     f"flow {alias!r} is built-in: Keycloak lets kcr change its steps' requirements and "
-                    f"priorities, not add, remove or reorder steps (Keycloak has: {', '.join(have)})",
+                    "priorities, not add or reorder steps; declare some of its steps, in its order "
+                    f"(Keycloak has: {', '.join(have)})",
                     desired.locations.get(f"{FLOWS}[{alias}]"),
                     f"{FLOWS}[{alias}].{EXECUTIONS}",
                     "copy the flow under a new alias (the admin console's Duplicate, or kcr export), "

@@ -133,6 +133,14 @@ def declared_priorities(executions: list[Obj]) -> list[int]:
     ]
 
 
+def _step_diffs(index: int, want: Obj, have: Obj) -> list[FieldDiff]:
+    return [
+        FieldDiff(f"{EXECUTIONS}[{index}].{name}", have.get(name), want.get(name))
+        for name in EXECUTION_FIELDS
+        if name in want and want.get(name) != have.get(name)
+    ]
+
+
 def diff_executions(desired: list[Obj], live: list[Obj]) -> list[FieldDiff]:
     """Which execution changed and where: ``authenticationExecutions[2].requirement``; an added or
     removed step is one diff at its index (the declared index for an added one)."""
@@ -143,18 +151,27 @@ def diff_executions(desired: list[Obj], live: list[Obj]) -> list[FieldDiff]:
     for op, l0, l1, d0, d1 in matcher.get_opcodes():
         if op == "equal":
             for li, di in zip(range(l0, l1), range(d0, d1), strict=True):
-                for name in EXECUTION_FIELDS:
-                    want = desired[di].get(name)
-                    if name in desired[di] and want != live[li].get(name):
-                        out.append(FieldDiff(f"{EXECUTIONS}[{di}].{name}", live[li].get(name), want))
+                out.extend(_step_diffs(di, desired[di], live[li]))
             continue
         out.extend(FieldDiff(f"{EXECUTIONS}[{li}]", live[li], None) for li in range(l0, l1))
         out.extend(FieldDiff(f"{EXECUTIONS}[{di}]", None, desired[di]) for di in range(d0, d1))
     return out
 
 
-def structure_differs(desired: list[Obj], live: list[Obj]) -> bool:
-    return [identity(e) for e in desired] != [identity(e) for e in live]
+def built_in_match(desired: list[Obj], live: list[str]) -> list[int] | None:
+    """A built-in flow's declared steps matched in order, by what they run, with the live ones (their
+    live indexes); None when a declared step is not there. Steps the live flow has and the
+    declaration leaves out are not ours: a newer Keycloak may add some to its built-in flows."""
+    out: list[int] = []
+    at = 0
+    for step in desired:
+        while at < len(live) and live[at] != identity(step):
+            at += 1
+        if at == len(live):
+            return None
+        out.append(at)
+        at += 1
+    return out
 
 
 class AuthenticationFlowKind(Kind):
@@ -233,7 +250,13 @@ class AuthenticationFlowKind(Kind):
             and not (k == "description" and not desired[k] and not live.get(k))
         ]
         if EXECUTIONS in desired:
-            out.extend(diff_executions(list(desired[EXECUTIONS] or []), list(live.get(EXECUTIONS) or [])))
+            want, have = list(desired[EXECUTIONS] or []), list(live.get(EXECUTIONS) or [])
+            matched = built_in_match(want, [identity(e) for e in have]) if live.get("builtIn") else None
+            if matched is None:  # a custom flow (a built-in one that does not match is refused)
+                out.extend(diff_executions(want, have))
+            else:
+                for di, li in enumerate(matched):
+                    out.extend(_step_diffs(di, want[di], have[li]))
         return out
 
     def update_reason(self, key: str, diffs: list[FieldDiff], live: Obj) -> str:
@@ -295,7 +318,25 @@ class AuthenticationFlowKind(Kind):
             stored.pop(EXECUTIONS, None)
             ctx.api.put(path, {**stored, **{k: desired[k] for k in FLOW_FIELDS if k in desired}})
         if any(d.path.startswith(EXECUTIONS) for d in diffs):
-            self._executions(ctx, key, desired)
+            if live.get("builtIn"):
+                self._built_in_steps(ctx, key, desired)
+            else:
+                self._executions(ctx, key, desired)
+
+    def _built_in_steps(self, ctx: Context, alias: str, desired: Obj) -> None:
+        """A built-in flow: only the declared steps' requirements, priorities and configs change."""
+        want = [without_extensions(e) for e in desired.get(EXECUTIONS) or []]
+        rows = flat_level0(ctx, alias)
+        matched = built_in_match(want, [_flat_identity(r) for r in rows])
+        if matched is None:
+            raise KcrError(f"built-in flow {alias!r}: its steps changed since the plan; plan again")
+        path = f"{auth_path(ctx)}/flows/{seg(alias)}/executions"
+        for step, li in zip(want, matched, strict=True):
+            row = rows[li]
+            change = {k: step[k] for k in ("requirement", "priority") if k in step and step[k] != row.get(k)}
+            if change:
+                ctx.api.put(path, {**row, **change})
+            self._config(ctx, row, step)
 
     def _executions(self, ctx: Context, alias: str, desired: Obj) -> None:
         """Make the flow's own steps the declared ones, in place (see the module docstring)."""

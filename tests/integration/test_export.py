@@ -214,6 +214,7 @@ def test_export_round_trip(
     assert sorted(files) == sorted(
         [
             "realm.yaml",
+            "authentication.yaml",  # the built-in flows, always (their requirements are security)
             "client-scopes.yaml",
             "clients.yaml",
             "roles.yaml",

@@ -220,6 +220,16 @@ def test_built_in_flows_change_requirements_and_refuse_structure(
     doc: Doc = {"realm": empty_realm, "authenticationFlows": [browser]}
     kcr.write(doc)
     assert _changes(kcr) == []
+    # Steps left out of a built-in flow are not compared (a newer Keycloak may add some).
+    kcr.write(
+        {
+            **doc,
+            "authenticationFlows": [
+                {**browser, "authenticationExecutions": browser["authenticationExecutions"][1:3]}
+            ],
+        }
+    )
+    assert _changes(kcr) == []
     spnego = next(
         i for i, e in enumerate(browser["authenticationExecutions"]) if e["authenticator"] == "auth-spnego"
     )
