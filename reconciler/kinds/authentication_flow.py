@@ -428,11 +428,16 @@ class AuthenticationFlowKind(Kind):
             if ctx.live.ids.flow_ids is not None:
                 ctx.live.ids.flow_ids.pop(key, None)
             return
-        for parent in ctx.live.of(self.name).values():
-            if any(e.get("flowAlias") == key for e in parent.get(EXECUTIONS) or []):
-                for row in flat_level0(ctx, str(parent["alias"])):
-                    if row.get("flowId") == live["id"]:
-                        ctx.api.delete(f"{auth_path(ctx)}/executions/{seg(row['id'])}")
+        # A sub-flow goes by removing the step that runs it; it may be gone with its parent already.
+        try:
+            for parent in ctx.live.of(self.name).values():
+                if any(e.get("flowAlias") == key for e in parent.get(EXECUTIONS) or []):
+                    for row in flat_level0(ctx, str(parent["alias"])):
+                        if row.get("flowId") == live["id"]:
+                            ctx.api.delete(f"{auth_path(ctx)}/executions/{seg(row['id'])}")
+        except NotFound as exc:
+            if exc.method == "DELETE":
+                raise
 
     def export(self, live: LiveRealm, *, include_users: bool) -> dict[str, Obj]:
         flows = [export_flow(f) for _, f in sorted(live.of(self.name).items())]

@@ -1,0 +1,151 @@
+"""The shipped example realm, applied and extended with a custom authentication flow (a sub-flow and
+an authenticator config, bound to a client), a required action, an identity provider and (if the
+example has none) a user profile: ``kcr export`` writes all of it, and neither a plan of that export
+nor a plan of Keycloak's own partial export of the realm warns "not managed by kcr" about any of
+these kinds; the export plans as no change."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import Result
+
+from reconciler.desired import load
+from reconciler.keycloak.client import AdminClient, seg
+from tests.e2e.conftest import REALM, SHIPPED, kcr
+from tests.integration.conftest import dump_yaml
+
+pytestmark = [
+    pytest.mark.e2e,
+    pytest.mark.integration,
+    pytest.mark.xdist_group("e2e-shipped-realms"),
+    pytest.mark.usefixtures("shipped"),
+]
+
+# Keys of the kinds this test is about; a warning naming any of them fails it.
+KEYS = (
+    "authenticationFlows",
+    "authenticatorConfig",
+    "browserFlow",
+    "directGrantFlow",
+    "firstBrokerLoginFlow",
+    "authenticationFlowBindingOverrides",
+    "requiredActions",
+    "identityProviders",
+    "identityProviderMappers",
+    "userProfile",
+)
+
+
+def _extension(with_profile: bool) -> dict[str, Any]:
+    doc: dict[str, Any] = {
+        "realm": REALM,
+        "authenticationFlows": [
+            {
+                "alias": "e2e strict login",
+                "providerId": "basic-flow",
+                "description": "password, then deny the blocked",
+                "authenticationExecutions": [
+                    {"authenticator": "auth-username-password-form", "requirement": "REQUIRED"},
+                    {"flowAlias": "e2e deny blocked", "requirement": "CONDITIONAL"},
+                ],
+            },
+            {
+                "alias": "e2e deny blocked",
+                "providerId": "basic-flow",
+                "topLevel": False,
+                "authenticationExecutions": [
+                    {
+                        "authenticator": "conditional-user-role",
+                        "requirement": "REQUIRED",
+                        "authenticatorConfig": "e2e blocked role",
+                    },
+                    {"authenticator": "deny-access-authenticator", "requirement": "REQUIRED"},
+                ],
+            },
+        ],
+        "authenticatorConfig": [{"alias": "e2e blocked role", "config": {"condUserRole": "e2e-blocked"}}],
+        "clients": [
+            {
+                "clientId": "e2e-flow-override",
+                "publicClient": True,
+                "redirectUris": ["http://localhost:3000/e2e"],
+                "authenticationFlowBindingOverrides": {"browser": "e2e strict login"},
+            }
+        ],
+        "requiredActions": [{"alias": "TERMS_AND_CONDITIONS", "enabled": True}],
+        "identityProviders": [
+            {
+                "alias": "e2e-upstream",
+                "providerId": "oidc",
+                "enabled": False,
+                "firstBrokerLoginFlowAlias": "first broker login",
+                "config": {
+                    "clientId": "kcr",
+                    "clientSecret": "e2e-upstream-secret",
+                    "authorizationUrl": "https://idp.example.com/auth",
+                    "tokenUrl": "https://idp.example.com/token",
+                },
+            }
+        ],
+    }
+    if with_profile:
+        doc["userProfile"] = {"unmanagedAttributePolicy": "ADMIN_EDIT"}
+    return doc
+
+
+def _flagged(result: Result) -> list[str]:
+    return [
+        line
+        for line in result.output.splitlines()
+        if "not managed by kcr" in line and any(k in line for k in KEYS)
+    ]
+
+
+def test_export_of_the_extended_example_warns_about_none_of_these_kinds(
+    admin_api: AdminClient, e2e_env: dict[str, str], tmp_path: Path
+) -> None:
+    example = load([str(SHIPPED)], env=e2e_env).realms[REALM].spec
+    extension = tmp_path / "extension"
+    extension.mkdir()
+    (extension / "authentication.yaml").write_text(
+        dump_yaml(_extension(with_profile="userProfile" not in example)), encoding="utf-8"
+    )
+    applied = kcr("apply", str(SHIPPED), str(extension), "--auto-approve")
+    assert applied.exit_code == 0, applied.output
+    assert "e2e secret" not in applied.output
+
+    exported = kcr("export", "--realm", REALM, "--out", str(tmp_path / "export"))
+    assert exported.exit_code == 0, exported.output
+    folder = tmp_path / "export" / REALM
+    text = "".join(p.read_text(encoding="utf-8") for p in sorted(folder.glob("*.yaml")))
+    for expected in (
+        "alias: e2e strict login",
+        "alias: e2e deny blocked",
+        "alias: e2e blocked role",
+        "browser: e2e strict login",
+        "alias: e2e-upstream",
+        "TERMS_AND_CONDITIONS",
+    ):
+        assert expected in text, expected
+    assert "e2e-upstream-secret" not in text
+    planned = kcr("plan", str(folder), "--detailed-exitcode")
+    assert planned.exit_code == 0, planned.output
+    assert "No changes." in planned.output
+    assert _flagged(planned) == []
+    assert "not managed by kcr" not in planned.output
+
+    # Keycloak's own export of the same realm: these kinds are read, not warned about.
+    rep = admin_api.request(
+        "POST",
+        f"/{seg(REALM)}/partial-export",
+        params={"exportClients": "true", "exportGroupsAndRoles": "true"},
+    ).json()
+    (tmp_path / "keycloak-export").mkdir()
+    (tmp_path / "keycloak-export" / "realm.json").write_text(json.dumps(rep), encoding="utf-8")
+    validated = kcr("validate", str(tmp_path / "keycloak-export"))
+    assert validated.exit_code == 0, validated.output
+    assert _flagged(validated) == []
