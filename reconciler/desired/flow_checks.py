@@ -47,12 +47,19 @@ class _FlowChecker:
                 f"{what} names flow {shown(origin, alias, *sub)}, declared state: absent",
                 "bind another flow, or keep the flow",
             )
-        elif alias not in self.top_level and alias not in BUILTIN_FLOWS:
-            hint = "declare it under authenticationFlows (topLevel), or name a built-in flow"
-            if alias in self.declared:
-                hint = "a sub-flow cannot be bound: bind a top-level flow"
+        elif alias in self.declared and alias not in self.top_level:
             self.error(
-                origin, sub, f"{what} names flow {shown(origin, alias, *sub)}, which is not declared", hint
+                origin,
+                sub,
+                f"{what} names {shown(origin, alias, *sub)}, a sub-flow (topLevel: false)",
+                "bind a top-level flow",
+            )
+        elif alias not in self.top_level and alias not in BUILTIN_FLOWS:
+            self.error(
+                origin,
+                sub,
+                f"{what} names flow {shown(origin, alias, *sub)}, which is not declared",
+                "declare it under authenticationFlows, or name a built-in flow",
             )
 
     def check(self) -> list[Problem]:
@@ -109,7 +116,7 @@ class _FlowChecker:
                     origin,
                     ("alias",),
                     f"authenticator config {shown(origin, alias, 'alias')} is used by no step",
-                    "name it in a step's authenticatorConfig, or remove it (a config lives on its step)",
+                    "name it in a step's authenticatorConfig, or remove it: a config lives on its step",
                 )
         return self.problems
 

@@ -197,6 +197,7 @@ def check_document(doc: Document) -> Checked:
     if cleaner.problems:
         return Checked(None, cleaner.problems, cleaner.warnings)
     spec = model.model_dump(exclude_unset=True, by_alias=True)
+    _flow_overrides_by_alias(spec, doc.data)
     _drop_hashed_credentials(spec, doc, cleaner.warnings)
     problems = _check_client_secrets(spec, doc, cleaner.warnings)
     if problems:
@@ -213,6 +214,21 @@ def _from_pydantic(doc: Document, error: Any) -> Problem:
     if message is None:
         message = str(error["msg"]).replace("Input should be", "must be")
     return Problem(message, doc.location(path, key=at_key), dotted(path), hint)
+
+
+def _flow_overrides_by_alias(spec: dict[str, Any], data: dict[str, Any]) -> None:
+    """A Keycloak export names a client's override flows by id (the flow's ``id`` in the same
+    document): the language names them by alias."""
+    flows = data.get("authenticationFlows")
+    if not isinstance(flows, list):
+        return
+    aliases = {f["id"]: f.get("alias") for f in flows if isinstance(f, dict) and isinstance(f.get("id"), str)}
+    for client in spec.get("clients") or []:
+        overrides = client.get("authenticationFlowBindingOverrides")
+        if isinstance(overrides, dict):
+            client["authenticationFlowBindingOverrides"] = {
+                k: aliases.get(v, v) for k, v in overrides.items()
+            }
 
 
 def _drop_hashed_credentials(

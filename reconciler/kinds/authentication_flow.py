@@ -62,8 +62,6 @@ class AuthenticationExecution(Model):
     priority: int | None = Field(None, description="order in the flow (lower first); all or none per flow")
     authenticatorConfig: str | None = Field(None, description="alias of a declared authenticatorConfig")
     userSetupAllowed: bool | None = Field(None, description="accepted; not managed")
-    authenticatorFlow: bool | None = None
-    autheticatorFlow: bool | None = None
 
 
 class AuthenticationFlow(Resource):
