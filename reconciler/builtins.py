@@ -140,5 +140,3 @@ REALM_FLOW_BINDINGS: dict[str, str] = {
 # Top-level built-in flows a binding may name without declaring them. Their executions differ between
 # versions: kcr compares those with the live server, never with a list of its own.
 BUILTIN_FLOWS = frozenset(REALM_FLOW_BINDINGS.values())
-# The keys of a client's authenticationFlowBindingOverrides.
-CLIENT_FLOW_OVERRIDES = frozenset({"browser", "direct_grant"})

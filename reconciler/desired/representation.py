@@ -114,6 +114,13 @@ class ClientScope(Resource):
     protocolMappers: list[ProtocolMapper] | None = None
 
 
+class FlowOverrides(Model):
+    """A client's own flows, by alias (a Keycloak export's flow ids are read as the aliases)."""
+
+    browser: str | None = Field(None, description="alias of the browser flow for this client")
+    direct_grant: str | None = Field(None, description="alias of the direct grant flow for this client")
+
+
 class Client(Resource):
     required: ClassVar[str | None] = "clientId"
     clientId: str | None = None
@@ -162,8 +169,8 @@ class Client(Resource):
             "useTemplateMappers",
         }
     )
-    authenticationFlowBindingOverrides: dict[str, str] | None = Field(
-        None, description="flow aliases by binding (browser, direct_grant); the whole map when declared"
+    authenticationFlowBindingOverrides: FlowOverrides | None = Field(
+        None, description="flows this client logs in with instead of the realm's; the whole map when declared"
     )
     unmanaged: ClassVar[frozenset[str]] = frozenset({"authorizationSettings"})
 
@@ -444,21 +451,12 @@ NOT_MANAGED_YET: frozenset[str] = frozenset(
         "defaultGroups",
         "adminPermissionsClient",
         "otpSupportedApplications",
-        "authenticationFlows",
-        "authenticatorConfig",
         "scopeMappings",
         "clientScopeMappings",
         "protocolMappers",
         "federatedUsers",
         "userFederationProviders",
         "userFederationMappers",
-        "browserFlow",
-        "registrationFlow",
-        "directGrantFlow",
-        "resetCredentialsFlow",
-        "clientAuthenticationFlow",
-        "dockerAuthenticationFlow",
-        "firstBrokerLoginFlow",
         "localizationTexts",
         "clientProfiles",
         "clientPolicies",

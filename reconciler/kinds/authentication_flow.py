@@ -25,18 +25,20 @@ Without declared priorities the executions get 10, 20, 30... in the declared ord
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import ClassVar, Literal
 
 from pydantic import Field
 
-from reconciler.builtins import REALM_FLOW_BINDINGS
+from reconciler.builtins import BUILTIN_FLOWS, REALM_FLOW_BINDINGS
 from reconciler.compare import FieldDiff, Rules
+from reconciler.desired.declared import Findings, MergedRealm, Name, Names
 from reconciler.desired.representation import Model, Resource
 from reconciler.desired.state import DesiredRealm
 from reconciler.errors import KcrError, NotFound
 from reconciler.keycloak.client import seg
 from reconciler.kinds.base import Access, Cascade, Context, Kind, LiveRealm, Obj, Section, without_extensions
+from reconciler.kinds.flow_checks import check_flows
 
 FLOWS = "authenticationFlows"
 EXECUTIONS = "authenticationExecutions"
@@ -179,6 +181,7 @@ class AuthenticationFlowKind(Kind):
     key_field = "alias"
     sections = (Section(FLOWS, "list", AuthenticationFlow),)
     collection = FLOWS
+    noun = "authentication flow"
     access = (Access("/authentication", "view-realm", "manage-realm"),)
     export_files = ("authentication.yaml",)
     rules: ClassVar[Rules] = Rules()
@@ -202,6 +205,12 @@ class AuthenticationFlowKind(Kind):
         for alias in flows:
             visit(alias)
         return ordered
+
+    def builtin_names(self, realm: str) -> Iterable[Name]:
+        return (("", alias) for alias in BUILTIN_FLOWS)
+
+    def check_declared(self, realm: MergedRealm, names: Mapping[str, Names], found: Findings) -> None:
+        check_flows(realm, names[self.name], found)
 
     def read(self, ctx: Context) -> dict[str, Obj]:
         if not needed(ctx):

@@ -141,6 +141,8 @@ class ClientKind(Kind):
     references: ClassVar[tuple[Reference, ...]] = (
         Reference(f"{DEFAULT_SCOPES}[]", ClientScopeKind.name),
         Reference(f"{OPTIONAL_SCOPES}[]", ClientScopeKind.name),
+        Reference(f"{OVERRIDES}.browser", "authentication-flow"),
+        Reference(f"{OVERRIDES}.direct_grant", "authentication-flow"),
     )
     access = (Access("/clients", "view-clients", "manage-clients"),)
     export_files = ("clients.yaml",)

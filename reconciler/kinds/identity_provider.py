@@ -88,6 +88,10 @@ class IdentityProviderKind(Kind):
     collection = "identityProviders"
     noun = "identity provider"
     read_lists_all = False  # read only when the realm declares or manages providers
+    references: ClassVar[tuple[Reference, ...]] = (
+        Reference("firstBrokerLoginFlowAlias", "authentication-flow"),
+        Reference("postBrokerLoginFlowAlias", "authentication-flow"),
+    )
     access = (Access("/identity-provider", "view-identity-providers", "manage-identity-providers"),)
     export_files = ("identity-providers.yaml",)
     rules: ClassVar[Rules] = Rules(string_maps=frozenset({"config"}), secrets=frozenset({f"config.{SECRET}"}))
