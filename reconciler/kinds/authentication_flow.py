@@ -238,6 +238,9 @@ class AuthenticationFlowKind(Kind):
         subs = ctx.api.map(lambda i: ctx.api.get(f"{base}/flows/{seg(i)}"), sub_ids)
         for rep in [*tops, *subs]:
             out[str(rep["alias"])] = _live_flow(rep, configs.get(str(rep["id"]), []))
+        for alias in [str(f.get("alias")) for f in ctx.desired.spec.get(FLOWS) or []]:
+            if alias not in out and (hidden := _hidden_flow(ctx, alias)) is not None:
+                out[alias] = hidden
         for flow in out.values():
             flow["_below"] = _below(out, flow)
         return out
@@ -297,6 +300,10 @@ class AuthenticationFlowKind(Kind):
 
     # -- writes ----------------------------------------------------------------------------------
     def create(self, ctx: Context, key: str, desired: Obj) -> None:
+        if desired.get("builtIn"):
+            # Made by Keycloak with a realm that this apply created: give it its declared requirements.
+            self._built_in_steps(ctx, key, desired)
+            return
         if desired.get("topLevel") is False:
             # Made (empty) by its parent's step, earlier in this apply: give it its steps.
             try:
@@ -488,6 +495,33 @@ def _subtree(flows: dict[str, Obj], flow: Obj) -> list[Obj]:
         if sub is not None:
             found += [sub, *_subtree(flows, sub)]
     return found
+
+
+def _hidden_flow(ctx: Context, alias: str) -> Obj | None:
+    """A top-level flow that ``GET /flows`` does not list (the built-in ``saml ecp``), from its
+    flattened listing: its own steps (its description and provider are not readable this way)."""
+    try:
+        rows = flat_level0(ctx, alias)
+    except NotFound:
+        return None
+    steps: list[Obj] = []
+    config_ids: list[str] = []
+    for row in rows:
+        step: Obj = {"requirement": row.get("requirement"), "priority": row.get("priority")}
+        if row.get("authenticationFlow"):
+            step["flowAlias"] = row.get("displayName")
+        else:
+            step["authenticator"] = row.get("providerId")
+        if row.get("authenticationConfig"):
+            config_id = str(row["authenticationConfig"])
+            config_ids.append(config_id)
+            step["authenticatorConfig"] = ctx.api.get(f"{auth_path(ctx)}/config/{seg(config_id)}").get(
+                "alias"
+            )
+        steps.append(step)
+    declared = next(f for f in ctx.desired.spec.get(FLOWS) or [] if f.get("alias") == alias)
+    known = {k: declared[k] for k in ("description", "providerId", "topLevel") if k in declared}
+    return {"alias": alias, **known, "builtIn": True, EXECUTIONS: steps, "_configIds": config_ids}
 
 
 def _flat_identity(row: Obj) -> str:

@@ -45,6 +45,17 @@ def every_kind(realm: str) -> dict[str, Any]:
                 {"name": "signing", "providerId": "rsa-generated", "config": {"priority": "200"}}
             ]
         },
+        "authenticationFlows": [
+            {
+                "alias": "checked",
+                "providerId": "basic-flow",
+                "authenticationExecutions": [
+                    {"authenticator": "auth-username-password-form", "requirement": "REQUIRED"},
+                    {"authenticator": "conditional-user-role", "authenticatorConfig": "checked-role"},
+                ],
+            }
+        ],
+        "authenticatorConfig": [{"alias": "checked-role", "config": {"condUserRole": "auditor"}}],
         "clientScopes": [{"name": "extra", "protocol": "openid-connect", "attributes": {"a": "1"}}],
         "defaultOptionalClientScopes": ["extra", "offline_access"],
         "clients": [

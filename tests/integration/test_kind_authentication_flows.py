@@ -341,7 +341,7 @@ def test_a_direct_grant_flow_bound_by_kcr_denies_a_real_password_grant(
     )
     planned = kcr.plan()
     assert planned.exit_code == 1
-    assert "directGrantFlow names flow 'dg-deny', declared state: absent" in planned.output
+    assert "directGrantFlow: authentication flow 'dg-deny' is declared with state: absent" in planned.output
     doc.pop("directGrantFlow")
     kcr.write({**doc, "authenticationFlows": [{"alias": "dg-deny", "state": "absent"}]})
     planned = kcr.plan()
