@@ -182,6 +182,7 @@ class AuthenticationFlowKind(Kind):
     sections = (Section(FLOWS, "list", AuthenticationFlow),)
     collection = FLOWS
     noun = "authentication flow"
+    read_lists_all = False  # read only when the realm declares, binds or overrides with flows
     access = (Access("/authentication", "view-realm", "manage-realm"),)
     export_files = ("authentication.yaml",)
     rules: ClassVar[Rules] = Rules()
