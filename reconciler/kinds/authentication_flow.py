@@ -35,10 +35,12 @@ from reconciler.compare import FieldDiff, Rules
 from reconciler.desired.declared import Findings, MergedRealm, Name, Names
 from reconciler.desired.representation import Model, Resource
 from reconciler.desired.state import DesiredRealm
-from reconciler.errors import KcrError, NotFound
+from reconciler.errors import KcrError, NotFound, Problem
 from reconciler.keycloak.client import seg
 from reconciler.kinds.base import Access, Cascade, Context, Kind, LiveRealm, Obj, Section, without_extensions
 from reconciler.kinds.flow_checks import check_flows
+from reconciler.kinds.flow_live_checks import check_flows_live
+from reconciler.kinds.flow_steps import built_in_match, identity
 
 FLOWS = "authenticationFlows"
 EXECUTIONS = "authenticationExecutions"
@@ -81,15 +83,6 @@ class AuthenticationFlow(Resource):
 
 def auth_path(ctx: Context) -> str:
     return f"/{seg(ctx.realm)}/authentication"
-
-
-def identity(execution: Obj) -> str:
-    """What an execution runs: its sub-flow's alias, else its authenticator."""
-    return (
-        f"flow:{execution['flowAlias']}"
-        if execution.get("flowAlias")
-        else str(execution.get("authenticator"))
-    )
 
 
 def flat_level0(ctx: Context, alias: str) -> list[Obj]:
@@ -158,22 +151,6 @@ def diff_executions(desired: list[Obj], live: list[Obj]) -> list[FieldDiff]:
     return out
 
 
-def built_in_match(desired: list[Obj], live: list[str]) -> list[int] | None:
-    """A built-in flow's declared steps matched in order, by what they run, with the live ones (their
-    live indexes); None when a declared step is not there. Steps the live flow has and the
-    declaration leaves out are not ours: a newer Keycloak may add some to its built-in flows."""
-    out: list[int] = []
-    at = 0
-    for step in desired:
-        while at < len(live) and live[at] != identity(step):
-            at += 1
-        if at == len(live):
-            return None
-        out.append(at)
-        at += 1
-    return out
-
-
 class AuthenticationFlowKind(Kind):
     name = "authentication-flow"
     phase = 16  # after the realm, before the bindings, clients and identity providers that name flows
@@ -212,6 +189,9 @@ class AuthenticationFlowKind(Kind):
 
     def check_declared(self, realm: MergedRealm, names: Mapping[str, Names], found: Findings) -> None:
         check_flows(realm, names[self.name], found)
+
+    def check_live(self, desired: DesiredRealm, live: LiveRealm) -> list[Problem]:
+        return check_flows_live(desired, live)
 
     def read(self, ctx: Context) -> dict[str, Obj]:
         if not needed(ctx):

@@ -15,14 +15,12 @@ from typing import Any
 from reconciler.builtins import REALM_FLOW_BINDINGS
 from reconciler.desired.state import DesiredRealm
 from reconciler.errors import Problem
-from reconciler.kinds.authentication_flow import (
-    EXECUTIONS,
-    FLOWS,
-    AuthenticationFlowKind,
-    built_in_match,
-    identity,
-)
 from reconciler.kinds.base import STATE_KEY, LiveRealm
+from reconciler.kinds.flow_steps import built_in_match, identity
+
+KIND = "authentication-flow"
+FLOWS = "authenticationFlows"
+EXECUTIONS = "authenticationExecutions"
 
 IDP_FLOW_FIELDS = ("firstBrokerLoginFlowAlias", "postBrokerLoginFlowAlias")
 OVERRIDES = "authenticationFlowBindingOverrides"
@@ -39,9 +37,9 @@ def _deleted(desired: DesiredRealm, live_flows: dict[str, Any]) -> set[str]:
 
 
 def check_flows_live(desired: DesiredRealm, live: LiveRealm) -> list[Problem]:
-    if AuthenticationFlowKind.name not in live.objects or not live.exists:
+    if KIND not in live.objects or not live.exists:
         return []
-    live_flows = live.of(AuthenticationFlowKind.name)
+    live_flows = live.of(KIND)
     if not live_flows:  # not read: nothing declares flows (bindings are checked offline)
         return []
     problems: list[Problem] = []
