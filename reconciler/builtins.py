@@ -140,3 +140,6 @@ REALM_FLOW_BINDINGS: dict[str, str] = {
 # Top-level built-in flows a binding may name without declaring them. Their executions differ between
 # versions: kcr compares those with the live server, never with a list of its own.
 BUILTIN_FLOWS = frozenset(REALM_FLOW_BINDINGS.values())
+
+# The client role Keycloak gives every client with authorization services.
+UMA_PROTECTION = "uma_protection"

@@ -224,6 +224,12 @@ def _any_organization_domain(spec: Mapping[str, Any]) -> Iterator[tuple[str, str
             yield address, f"config.{ORGANIZATION_DOMAIN}"
 
 
+def _admin_permissions(spec: Mapping[str, Any]) -> Iterator[tuple[str, str]]:
+    for address, client in _items(spec, "clients", "clientId"):
+        if client.get("clientId") == "admin-permissions" and "authorizationSettings" in client:
+            yield address, "authorizationSettings"
+
+
 def _scope_refs(scope: str) -> Uses:
     """References to the client scope ``scope`` that the desired state does not declare itself."""
 
@@ -284,6 +290,12 @@ ORGANIZATION_DOMAIN_ANY = Fact(
     f"the organization domain ANY of a linked identity provider (config {ORGANIZATION_DOMAIN}: ANY)",
     uses=_any_organization_domain,
     hint="name one of the organization's domains, or upgrade Keycloak",
+)
+ADMIN_PERMISSIONS = Fact(
+    KeycloakVersion(26, 2),
+    "admin permissions (fine-grained admin permissions v2: the admin-permissions client's policies)",
+    uses=_admin_permissions,
+    hint="remove them, or upgrade Keycloak",
 )
 # Realm fields that older versions do not know: Keycloak refuses the whole realm update with HTTP 400
 # "Unrecognized field" (mid-apply), so kcr refuses them before the first write.
@@ -368,6 +380,7 @@ FACTS: tuple[Fact, ...] = (
     AUTHN_CONTEXT_CLASS_REF_SCOPE,
     GROUP_DESCRIPTION,
     ORGANIZATION_DOMAIN_ANY,
+    ADMIN_PERMISSIONS,
     SERVICE_ACCOUNT_SCOPE,
     ORGANIZATION_LIST_ATTRIBUTES,
     REQUIRED_ACTIONS_26_4,

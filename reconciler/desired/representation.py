@@ -121,6 +121,79 @@ class FlowOverrides(Model):
     direct_grant: str | None = Field(None, description="alias of the direct grant flow for this client")
 
 
+class AuthorizationScope(Model):
+    """A scope of a resource server (``name`` names it)."""
+
+    required: ClassVar[str | None] = "name"
+    name: str | None = None
+    displayName: str | None = None
+    iconUri: str | None = None
+
+
+def _scope_names(value: Any) -> Any:
+    """A resource's scopes: the export's ``[{name: x}]`` or plain names."""
+    if isinstance(value, list):
+        return [v.get("name") if isinstance(v, dict) else v for v in value]
+    return value
+
+
+class AuthorizationResource(Model):
+    """A protected resource of a resource server (``name`` names it)."""
+
+    required: ClassVar[str | None] = "name"
+    read_only: ClassVar[frozenset[str]] = frozenset({"_id", "id", "owner"})
+    name: str | None = None
+    displayName: str | None = None
+    type: str | None = None
+    uris: Names | None = None
+    scopes: Annotated[Names | None, BeforeValidator(_scope_names)] = Field(
+        None, description="scope names (the export's {name: ...} objects are accepted)"
+    )
+    ownerManagedAccess: bool | None = None
+    attributes: ListMap | None = None
+    icon_uri: str | None = None
+
+
+def _policy_config(value: Any) -> Any:
+    """A policy's config: strings as Keycloak stores them; a reference list may be written as a YAML
+    list instead of Keycloak's JSON text."""
+    if isinstance(value, dict):
+        return {k: v if isinstance(v, list) else scalar_to_str(v) for k, v in value.items()}
+    return value
+
+
+class AuthorizationPolicy(Model):
+    """A policy or permission of a resource server (``name`` names it); references in ``config``
+    (roles, groups, clients, users, applyPolicies, resources, scopes) are by name."""
+
+    required: ClassVar[str | None] = "name"
+    name: str | None = None
+    description: str | None = None
+    type: (
+        Literal["role", "group", "client", "user", "time", "regex", "aggregate", "resource", "scope"] | None
+    ) = None
+    logic: Literal["POSITIVE", "NEGATIVE"] | None = None
+    decisionStrategy: Literal["UNANIMOUS", "AFFIRMATIVE", "CONSENSUS"] | None = None
+    resourceType: str | None = Field(
+        None, description="admin permissions: Users, Groups, Clients or Roles (resources named by name)"
+    )
+    config: Annotated[dict[str, str | list[Any]] | None, BeforeValidator(_policy_config)] = Field(
+        None, description="references as JSON text (the export) or as a list: roles: [{id: manager}]"
+    )
+
+
+class AuthorizationSettings(Model):
+    """A client's authorization services (its resource server). A declared list is the whole set."""
+
+    read_only: ClassVar[frozenset[str]] = frozenset({"id", "clientId", "name"})
+    policyEnforcementMode: Literal["ENFORCING", "PERMISSIVE", "DISABLED"] | None = None
+    decisionStrategy: Literal["UNANIMOUS", "AFFIRMATIVE", "CONSENSUS"] | None = None
+    allowRemoteResourceManagement: bool | None = None
+    resources: list[AuthorizationResource] | None = None
+    scopes: list[AuthorizationScope] | None = None
+    policies: list[AuthorizationPolicy] | None = Field(None, description="policies and permissions")
+
+
 class Client(Resource):
     required: ClassVar[str | None] = "clientId"
     clientId: str | None = None
@@ -153,6 +226,9 @@ class Client(Resource):
     protocolMappers: list[ProtocolMapper] | None = None
     defaultClientScopes: Names | None = None
     optionalClientScopes: Names | None = None
+    authorizationSettings: AuthorizationSettings | None = Field(
+        None, description="authorization services; needs authorizationServicesEnabled: true"
+    )
     read_only: ClassVar[frozenset[str]] = frozenset(
         {
             "id",
@@ -172,7 +248,6 @@ class Client(Resource):
     authenticationFlowBindingOverrides: FlowOverrides | None = Field(
         None, description="flows this client logs in with instead of the realm's; the whole map when declared"
     )
-    unmanaged: ClassVar[frozenset[str]] = frozenset({"authorizationSettings"})
 
 
 class Group(Resource):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from reconciler.kinds.authentication_flow import AuthenticationFlowKind
 from reconciler.kinds.authenticator_config import AuthenticatorConfigKind
+from reconciler.kinds.authorization import AuthorizationKind
 from reconciler.kinds.base import Access, Context, Kind, LiveRealm
 from reconciler.kinds.client import ClientKind
 from reconciler.kinds.client_scope import ClientScopeKind, DefaultClientScopesKind
@@ -39,6 +40,7 @@ REGISTRY: list[Kind] = [
     GroupKind(),
     ComponentKind(),
     UserKind(),
+    AuthorizationKind(),
     OrganizationKind(),
 ]
 

@@ -31,6 +31,7 @@ from reconciler.export import defaults
 from reconciler.export.values import empty, env_name, exported_fields, string_map
 from reconciler.export.yaml_text import Hint
 from reconciler.keycloak.client import seg
+from reconciler.kinds.authorization import AuthorizationKind, export_settings
 from reconciler.kinds.base import (
     Access,
     Cascade,
@@ -60,6 +61,7 @@ from reconciler.versions import has
 DEFAULT_SCOPES = "defaultClientScopes"
 OPTIONAL_SCOPES = "optionalClientScopes"
 LINK_FIELDS = (DEFAULT_SCOPES, OPTIONAL_SCOPES)
+AUTHORIZATION = "authorizationSettings"  # the authorization kind's: never compared or sent here
 # Keycloak links this scope itself while the service account is enabled.
 SERVICE_ACCOUNT_SCOPE = "service_account"
 # What Keycloak before 26.1 puts on a client when its service account is enabled.
@@ -164,7 +166,11 @@ class ClientKind(Kind):
 
     # -- desired / live --------------------------------------------------------------------------
     def declared(self, realm: DesiredRealm) -> dict[str, Obj]:
-        return {c["clientId"]: dict(c) for c in realm.spec.get("clients") or []}
+        # A client's authorizationSettings are the authorization kind's objects (after roles and users).
+        return {
+            c["clientId"]: {k: v for k, v in c.items() if k != AUTHORIZATION}
+            for c in realm.spec.get("clients") or []
+        }
 
     def builtin_names(self, realm: str) -> Iterable[Name]:
         return (("", client_id) for client_id in BUILTIN_CLIENTS)
@@ -221,7 +227,7 @@ class ClientKind(Kind):
         return fresh
 
     def create(self, ctx: Context, key: str, desired: Obj) -> None:
-        body = without_extensions(desired)
+        body = {k: v for k, v in without_extensions(desired).items() if k != AUTHORIZATION}
         protocol = str(body.get("protocol") or DEFAULT_PROTOCOL)
         if isinstance(body.get("attributes"), Mapping):
             body["attributes"] = {k: v for k, v in _string_map(body["attributes"]).items() if v is not None}
@@ -266,7 +272,7 @@ class ClientKind(Kind):
         live_mappers = {m.get("name"): m for m in body.pop("protocolMappers", None) or []}
         protocol = str(desired.get("protocol") or rep.get("protocol") or DEFAULT_PROTOCOL)
         for field, value in desired.items():
-            if field in LINK_FIELDS:
+            if field in LINK_FIELDS or field == AUTHORIZATION:
                 continue  # ignored by PUT: reconciled through the link endpoints
             if field == "attributes" and isinstance(value, Mapping):
                 # Merged by Keycloak; a null value removes the key.
@@ -310,8 +316,9 @@ class ClientKind(Kind):
     def export(self, live: LiveRealm, *, include_users: bool) -> dict[str, Obj]:
         realm_lists = live.of(DefaultClientScopesKind.name).get(live.name) or {}
         protocols = {k: str(v.get("protocol") or "") for k, v in live.of(ClientScopeKind.name).items()}
+        authorization = live.of(AuthorizationKind.name)
         clients = [
-            export_client(obj, realm_lists, protocols)
+            export_client(obj, realm_lists, protocols, export_settings(authorization.get(key)))
             for key, obj in sorted(live.of(self.name).items())
             if not self.is_builtin(key, obj, live.name)
         ]
@@ -329,12 +336,16 @@ EXPORT_HANDLED = frozenset(
         OPTIONAL_SCOPES,
         "redirectUris",
         "webOrigins",
+        AUTHORIZATION,
     }
 )
 
 
 def export_client(
-    live: Mapping[str, Any], realm_lists: Mapping[str, Any], scope_protocols: Mapping[str, str]
+    live: Mapping[str, Any],
+    realm_lists: Mapping[str, Any],
+    scope_protocols: Mapping[str, str],
+    authorization: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """One client as an export writes it: what differs from a new client's defaults."""
     protocol = str(live.get("protocol") or DEFAULT_PROTOCOL)
@@ -367,6 +378,8 @@ def export_client(
     out.update(_export_links(live, protocol, realm_lists, scope_protocols))
     if _has_secret(live, protocol):
         out["secret"] = Hint(f"${{env:{env_name(str(live['clientId']), 'CLIENT_SECRET')}}}")
+    if authorization is not None:
+        out[AUTHORIZATION] = authorization
     return out
 
 

@@ -31,6 +31,7 @@ from reconciler.builtins import (
     BUILTIN_CLIENTS,
     BUILTIN_REALM_ROLES,
     MASTER_BUILTIN_REALM_ROLES,
+    UMA_PROTECTION,
     builtin_realm_roles,
     default_role,
 )
@@ -215,6 +216,14 @@ class RoleKind(Kind):
                     name = spec.get("name") if isinstance(spec.get("name"), str) else None
                     yield Declared(name, spec, origin, collection, client_id)
 
+    def declared_names(self, realm: MergedRealm, found: Findings) -> Names:
+        names = super().declared_names(realm, found)
+        # Keycloak gives every client with authorization services a uma_protection role.
+        for client, _ in realm.listed("clients"):
+            if isinstance(client, dict) and client.get("authorizationServicesEnabled") is True:
+                names.builtin.add((str(client.get("clientId")), UMA_PROTECTION))
+        return names
+
     def builtin_names(self, realm: str) -> Iterable[Name]:
         yield from (("", name) for name in builtin_realm_roles(realm))
         yield from ((client_id, name) for client_id, names in BUILTIN_CLIENT_ROLES.items() for name in names)
@@ -295,7 +304,9 @@ class RoleKind(Kind):
         if realm == "master" and key in MASTER_BUILTIN_REALM_ROLES:
             return True
         # Built-in clientIds hold no "/", so the first segment of a client role key names its client.
-        return "/" in key and is_builtin_client(key.split("/", 1)[0], realm)
+        client_id, _, role = key.partition("/")
+        # Keycloak gives every client with authorization services a uma_protection role.
+        return bool(role) and (is_builtin_client(client_id, realm) or role == UMA_PROTECTION)
 
     # -- comparison ------------------------------------------------------------------------------
     def compare(self, key: str, desired: Obj, live: Obj, ctx: Context) -> list[FieldDiff]:

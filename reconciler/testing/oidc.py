@@ -23,6 +23,7 @@ if TYPE_CHECKING:
 
 TOKEN_EXCHANGE = "urn:ietf:params:oauth:grant-type:token-exchange"
 ACCESS_TOKEN_TYPE = "urn:ietf:params:oauth:token-type:access_token"
+UMA_TICKET = "urn:ietf:params:oauth:grant-type:uma-ticket"
 
 
 class LoginError(Exception):
@@ -139,6 +140,27 @@ class Realm:
         if scope is not None:
             form["scope"] = scope
         return self.token(form)
+
+    def uma_permissions(
+        self, access_token: str, audience: str, permission: str | None = None
+    ) -> list[dict[str, Any]]:
+        """The permissions the resource server ``audience`` grants the token's user (only
+        ``permission``, ``"resource#scope"``, when given): a real ``uma-ticket`` grant
+        (``response_mode=permissions``). A refusal raises ``TokenError`` (403 ``access_denied`` when
+        nothing asked for is granted)."""
+        form = {"grant_type": UMA_TICKET, "audience": audience, "response_mode": "permissions"}
+        if permission is not None:
+            form["permission"] = permission
+        response = httpx.post(
+            self.token_url,
+            data=form,
+            headers={"Authorization": f"Bearer {access_token}"},
+            timeout=30,
+        )
+        body: Any = response.json()
+        if response.status_code != 200:
+            raise TokenError(response.status_code, body)
+        return list(body)
 
     def authorization_code_login(
         self, client_id: str, client_secret: str, redirect_uri: str, username: str, password: str

@@ -102,6 +102,34 @@ def test_admin_token_carries_the_composite_roles_of_the_admins_subgroup(
     assert sorted(claims["role"]) == sorted(["admin", "manager", "user", DEFAULT_ROLE])
 
 
+def _reports_permissions(realm: Realm, token: str, permission: str | None = None) -> dict[str, list[str]]:
+    granted = realm.uma_permissions(token, "reports-api", permission)
+    return {str(p["rsname"]): sorted(p.get("scopes") or []) for p in granted}
+
+
+def test_reports_api_grants_export_only_to_managers_of_the_same_tenant(
+    realm: Realm, admin_api: AdminClient
+) -> None:
+    # A member of acme may view acme's reports, nothing else; asking for export is refused.
+    member = login_demo_user(realm)["access_token"]
+    assert _reports_permissions(realm, member) == {"acme reports": ["view"]}
+    with pytest.raises(TokenError) as refused:
+        _reports_permissions(realm, member, "acme reports#export")
+    assert (refused.value.status, refused.value.error) == (403, "access_denied")
+    # A manager of globex may view and export globex's reports, and nothing of acme's.
+    user = admin_api.get(f"/{seg(REALM)}/users", {"username": "globex-manager", "exact": "true"})[0]
+    admin_api.put(
+        f"/{seg(REALM)}/users/{user['id']}/reset-password",
+        {"type": "password", "value": "Globex-manager-new-2", "temporary": False},
+    )
+    admin_api.put(f"/{seg(REALM)}/users/{user['id']}", {"requiredActions": []})
+    manager = realm.password_grant(LOGIN_CLIENT, "globex-manager", "Globex-manager-new-2")["access_token"]
+    assert _reports_permissions(realm, manager) == {"globex reports": ["export", "view"]}
+    with pytest.raises(TokenError) as other_tenant:
+        _reports_permissions(realm, manager, "acme reports#export")
+    assert (other_tenant.value.status, other_tenant.value.error) == (403, "access_denied")
+
+
 def test_identity_service_exchanges_a_user_token_for_exactly_one_backend(realm: Realm) -> None:
     subject = login_demo_user(realm)["access_token"]
     original = unverified_claims(subject)

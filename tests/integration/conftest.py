@@ -136,6 +136,20 @@ def allow_unmanaged_attributes(api: AdminClient, realm: str, policy: str = "ADMI
     api.put(f"/{seg(realm)}/users/profile", profile)
 
 
+def login_user(name: str, **fields: Any) -> Doc:
+    """A declared user who can log in at once: a complete profile and the permanent password
+    ``<Name>-password-1``."""
+    return {
+        "username": name,
+        "enabled": True,
+        "email": f"{name}@example.com",
+        "firstName": name.capitalize(),
+        "lastName": "Example",
+        "credentials": [{"type": "password", "value": f"{name.capitalize()}-password-1", "temporary": False}],
+        **fields,
+    }
+
+
 def find_one(api: AdminClient, realm: str, collection: str, **query: str) -> dict[str, Any] | None:
     """The object of ``collection`` whose fields equal ``query`` exactly, or None."""
     params: dict[str, Any] = {**query, "exact": "true", "briefRepresentation": "false"}

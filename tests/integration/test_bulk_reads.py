@@ -61,7 +61,24 @@ def every_kind(realm: str) -> dict[str, Any]:
         "clients": [
             {"clientId": "api", "bearerOnly": True},
             {"clientId": "web", "publicClient": True, "redirectUris": ["https://web.example.com/*"]},
-            {"clientId": "robot", "publicClient": False, "serviceAccountsEnabled": True},
+            {
+                "clientId": "robot",
+                "publicClient": False,
+                "serviceAccountsEnabled": True,
+                "authorizationServicesEnabled": True,
+                "authorizationSettings": {
+                    "scopes": [{"name": "read"}],
+                    "resources": [{"name": "reports", "uris": ["/reports/*"], "scopes": ["read"]}],
+                    "policies": [
+                        {"name": "users", "type": "role", "config": {"roles": ["user"]}},
+                        {
+                            "name": "read reports",
+                            "type": "scope",
+                            "config": {"scopes": ["read"], "applyPolicies": ["users"]},
+                        },
+                    ],
+                },
+            },
         ],
         "identityProviders": [
             {

@@ -11,6 +11,7 @@ from reconciler.errors import NotFound
 from reconciler.keycloak.client import AdminClient, seg
 from reconciler.testing.server import KeycloakServer
 from reconciler.versions import (
+    ADMIN_PERMISSIONS,
     AUTHN_CONTEXT_CLASS_REF_SCOPE,
     GROUP_DESCRIPTION,
     ORGANIZATION_ADMIN_ROLES,
@@ -110,6 +111,17 @@ def test_organization_domain_any(
         live = admin_api.get(f"/{seg(fresh_realm)}/identity-provider/instances/corporate")
         assert live["config"]["kc.org.domain"] == "ANY"
         assert live["organizationId"]
+
+
+def test_admin_permissions(kcr: Kcr, server: ServerInfo, fresh_realm: str) -> None:
+    policy = {"name": "nobody", "type": "user", "config": {"users": ["tenant-admin"]}}
+    doc = {
+        "realm": fresh_realm,
+        "adminPermissionsEnabled": True,
+        "users": [{"username": "tenant-admin"}],
+        "clients": [{"clientId": "admin-permissions", "authorizationSettings": {"policies": [policy]}}],
+    }
+    _either_side(kcr, server, ADMIN_PERMISSIONS, fresh_realm, doc)
 
 
 # A value each field accepts on every version that has it (no feature flag needed).

@@ -143,6 +143,20 @@ def test_newer_servers_accept_what_they_have(tmp_path: Path, version: str, lacki
     assert STANDARD_TOKEN_EXCHANGE.what not in {p.message.split(" needs ")[0] for p in problems}
 
 
+def test_admin_permissions_need_26_2(tmp_path: Path) -> None:
+    realm = _realm(
+        tmp_path,
+        "realm: r\nadminPermissionsEnabled: true\nclients:\n  - clientId: admin-permissions\n"
+        "    authorizationSettings:\n      policies: []\n",
+    )
+    problems = version_problems(realm, ServerInfo("26.0.8"))  # type: ignore[arg-type]
+    assert {p.path for p in problems} == {
+        "r: adminPermissionsEnabled",
+        "r: clients[admin-permissions].authorizationSettings",
+    }
+    assert version_problems(realm, ServerInfo("26.2.5")) == []  # type: ignore[arg-type]
+
+
 def test_a_declared_scope_of_the_same_name_is_not_the_built_in_one(tmp_path: Path) -> None:
     realm = _realm(
         tmp_path,

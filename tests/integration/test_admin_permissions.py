@@ -1,0 +1,131 @@
+"""Admin permissions (fine-grained admin permissions v2) declared in git: the policies and permissions
+of the realm's ``admin-permissions`` client, by name. Against a real Keycloak: a delegated
+administrator manages the users of their group and gets 403 for anyone else (real Admin API calls
+with their own token); one field changed is exactly that change; a permission taken out is deleted;
+apply then plan is no change. On a server before 26.2 the plan stops with the version needed."""
+
+from __future__ import annotations
+
+import copy
+
+import httpx
+import pytest
+
+from reconciler.keycloak.client import AdminClient, seg
+from reconciler.plan import Action
+from reconciler.testing.oidc import Realm
+from reconciler.versions import ADMIN_PERMISSIONS, ServerInfo, has
+from tests.integration.conftest import Doc, Kcr, find_one, login_user
+
+pytestmark = pytest.mark.integration
+
+CLIENT = "admin-permissions"
+PERMISSION = {
+    "name": "acme members",
+    "type": "scope",
+    "resourceType": "Groups",
+    "decisionStrategy": "UNANIMOUS",
+    "config": {
+        "resources": ["/acme"],
+        "scopes": ["view-members", "manage-members"],
+        "applyPolicies": ["tenant admins"],
+    },
+}
+
+
+def _doc(realm: str, permissions: list[Doc]) -> Doc:
+    policies = [
+        {"name": "tenant admins", "type": "user", "logic": "POSITIVE", "config": {"users": ["tenant-admin"]}}
+    ]
+    return {
+        "realm": realm,
+        "adminPermissionsEnabled": True,
+        "groups": [{"name": "acme"}, {"name": "globex"}],
+        "users": [
+            # query-users lets them reach the user endpoints at all; the permissions say which users.
+            login_user("tenant-admin", clientRoles={"realm-management": ["query-users", "query-groups"]}),
+            login_user("alice", groups=["/acme"]),
+            login_user("bob", groups=["/globex"]),
+        ],
+        "clients": [{"clientId": CLIENT, "authorizationSettings": {"policies": policies + permissions}}],
+    }
+
+
+def _changes(kcr: Kcr) -> list[tuple[str, str, Action, tuple[str, ...]]]:
+    return [(c.kind, c.key, c.action, c.changed_paths) for c in kcr.plan_only().plan.changes]
+
+
+def _user_id(api: AdminClient, realm: str, username: str) -> str:
+    return str(api.get(f"/{seg(realm)}/users", {"username": username, "exact": "true"})[0]["id"])
+
+
+class DelegatedAdmin:
+    """Admin API calls with the tenant admin's own token (admin-cli, password grant)."""
+
+    def __init__(self, base_url: str, realm: str, api: AdminClient) -> None:
+        token = Realm(base_url, realm).password_grant("admin-cli", "tenant-admin", "Tenant-admin-password-1")
+        self.headers = {"Authorization": f"Bearer {token['access_token']}"}
+        self.base = f"{base_url}/admin/realms/{realm}"
+        self.ids = {name: _user_id(api, realm, name) for name in ("alice", "bob")}
+
+    def view(self, user: str) -> int:
+        return httpx.get(f"{self.base}/users/{self.ids[user]}", headers=self.headers, timeout=30).status_code
+
+    def rename(self, user: str, first_name: str) -> int:
+        url = f"{self.base}/users/{self.ids[user]}"
+        return httpx.put(url, json={"firstName": first_name}, headers=self.headers, timeout=30).status_code
+
+
+def test_a_delegated_admin_manages_only_the_users_of_their_group(
+    kcr: Kcr, admin_api: AdminClient, fresh_realm: str
+) -> None:
+    server: ServerInfo = admin_api.server_info()
+    doc = _doc(fresh_realm, [PERMISSION])
+    kcr.write(doc)
+    if not has(server, ADMIN_PERMISSIONS):
+        planned = kcr.plan()
+        assert planned.exit_code == 1, planned.output
+        assert f"needs Keycloak 26.2 or newer; the server runs {server.version_text}" in planned.output
+        return
+    kcr.apply_converged()
+    assert _changes(kcr) == []
+
+    admin = DelegatedAdmin(kcr.server.url, fresh_realm, admin_api)
+    assert (admin.view("alice"), admin.rename("alice", "Alicia")) == (200, 204)
+    assert (admin.view("bob"), admin.rename("bob", "Robert")) == (403, 403)
+    alice = admin_api.get(f"/{seg(fresh_realm)}/users/{admin.ids['alice']}")
+    assert alice["firstName"] == "Alicia"
+    admin_api.put(f"/{seg(fresh_realm)}/users/{admin.ids['alice']}", {"firstName": "Alice"})  # as declared
+
+    # One field: the scopes of the permission. Viewing stays, managing goes.
+    doc = copy.deepcopy(doc)
+    doc["clients"][0]["authorizationSettings"]["policies"][1]["config"]["scopes"] = ["view-members"]
+    kcr.write(doc)
+    assert _changes(kcr) == [
+        ("authorization", CLIENT, Action.UPDATE, ("policies[acme members].config.scopes",))
+    ]
+    kcr.apply_converged()
+    assert (admin.view("alice"), admin.rename("alice", "Ali")) == (200, 403)
+
+    # A permission taken out of the declared list is deleted: nothing is left to the delegated admin.
+    kcr.write(_doc(fresh_realm, []))
+    assert _changes(kcr) == [("authorization", CLIENT, Action.UPDATE, ("policies[acme members]",))]
+    kcr.apply_converged()
+    assert admin.view("alice") == 403
+
+
+def test_the_admin_permissions_client_is_a_built_in(
+    kcr: Kcr, admin_api: AdminClient, fresh_realm: str
+) -> None:
+    server: ServerInfo = admin_api.server_info()
+    if not has(server, ADMIN_PERMISSIONS):
+        return  # no such client before 26.2 (the version error is shown above)
+    kcr.write({"realm": fresh_realm, "adminPermissionsEnabled": True, "policy": {"prune": ["clients"]}})
+    kcr.apply_converged()
+    plan = kcr.plan_only().plan
+    assert plan.changes == []
+    assert not [u for u in plan.unmanaged if u.key == CLIENT]
+    assert find_one(admin_api, fresh_realm, "clients", clientId=CLIENT) is not None
+    exported = kcr.run("export", "--realm", fresh_realm, "--out", str(kcr.folder / "export"))
+    assert exported.exit_code == 0, exported.output
+    assert seg(CLIENT) not in (kcr.folder / "export" / fresh_realm / "realm.yaml").read_text(encoding="utf-8")
