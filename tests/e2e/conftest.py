@@ -39,6 +39,9 @@ EXAMPLE_ENV = {
     "ACME_ADMIN_PASSWORD": "Acme-admin-e2e-1",
     "GLOBEX_MANAGER_PASSWORD": "Globex-manager-e2e-1",
     "DEMO_USER_PASSWORD": "Demo-user-e2e-1",
+    # Where Contoso's IdP is: e2e_env points it at the stand-in realm on the test server; this value
+    # (a local address, never called) is for users of EXAMPLE_ENV that make no login through it.
+    "CONTOSO_IDP_ISSUER": "http://127.0.0.1/realms/contoso-corporate",
     "CONTOSO_IDP_CLIENT_SECRET": "e2e-contoso-broker-secret",
     "CONTOSO_EMPLOYEE_PASSWORD": "Contoso-employee-e2e-1",
 }
