@@ -75,6 +75,14 @@ def reference_values(kind: Kind, ref: Reference, realm: MergedRealm) -> Iterator
         if ref.section in realm.settings:
             yield from _walk(realm.spec.get(ref.section), parts, realm.settings[ref.section], (), "")
         return
+    if section.shape == "maplist":  # "*": the map's keys; "*[]...": each item of each key's list
+        for key, origins in realm.map_keys.get(section.key, {}).items():
+            if parts == ["*"]:
+                yield _Value(key, origins[0], (), "", True)
+                continue
+            for item, origin in realm.listed(f"{section.key}.{key}"):
+                yield from _walk(item, parts[2:], origin, (), str(key))
+        return
     if section.shape != "object":  # "[]...": each item, written where it was
         for item, origin in realm.listed(section.key):
             yield from _walk(item, parts[1:], origin, (), "")

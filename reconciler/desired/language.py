@@ -23,6 +23,8 @@ SECTIONS: tuple[Section, ...] = tuple(s for kind in REGISTRY for s in kind.secti
 PRUNABLE_COLLECTIONS: tuple[str, ...] = tuple(k.collection for k in REGISTRY if k.collection)
 # Realm document keys whose lists from several files are concatenated.
 LIST_KEYS: frozenset[str] = frozenset(s.key for s in SECTIONS if s.shape in ("list", "names"))
+# Realm document keys holding a map of lists; the lists under one map key are concatenated.
+MAPLIST_KEYS: frozenset[str] = frozenset(s.key for s in SECTIONS if s.shape == "maplist")
 # The field naming an object of each list section ("clients" -> "clientId"), for source locations.
 KEY_FIELDS: dict[str, str] = {
     s.key: kind.key_field for kind in REGISTRY for s in kind.sections if kind.key_field and s.shape == "list"
@@ -55,9 +57,13 @@ PolicyModel.read_only = frozenset()
 def _section_type(section: Section) -> Any:
     if section.shape == "names":
         return m.Names | None
+    if section.shape == "map":
+        return dict[str, section.values] | None  # type: ignore[name-defined]
     assert section.model is not None, f"section {section.key!r} needs a model"
     if section.shape == "list":
         return list[section.model] | None  # type: ignore[name-defined]
+    if section.shape == "maplist":
+        return dict[str, list[section.model]] | None  # type: ignore[name-defined]
     return section.model | None
 
 

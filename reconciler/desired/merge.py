@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from reconciler.desired.declared import MergedRealm, Origin, at, path_of, shown
-from reconciler.desired.language import LIST_KEYS, SECTIONS
+from reconciler.desired.language import LIST_KEYS, MAPLIST_KEYS, SECTIONS
 from reconciler.desired.positions import Document
 from reconciler.desired.structure import children_of
 from reconciler.errors import Problem
@@ -38,6 +38,8 @@ def merge(documents: list[tuple[Document, dict[str, Any]]]) -> tuple[dict[str, M
                 realm.items.setdefault(key, []).extend((doc, (key, i)) for i in range(len(value)))
             elif key in NESTED:
                 merge_nested(realm, doc, key, value)
+            elif key in MAPLIST_KEYS:
+                merge_maplist(realm, doc, key, value or {})
             elif key in realm.settings:
                 first = realm.settings[key]
                 problems.append(
@@ -53,6 +55,18 @@ def merge(documents: list[tuple[Document, dict[str, Any]]]) -> tuple[dict[str, M
                 realm.spec[key] = value
                 realm.settings[key] = origin
     return realms, problems
+
+
+def merge_maplist(realm: MergedRealm, doc: Document, key: str, value: dict[str, Any]) -> None:
+    """A map of lists (``clientScopeMappings``): the lists under one map key, concatenated."""
+    merged = realm.spec.setdefault(key, {})
+    for map_key, items in value.items():
+        part = list(items or [])
+        merged.setdefault(map_key, []).extend(part)
+        realm.map_keys.setdefault(key, {}).setdefault(map_key, []).append((doc, (key, map_key)))
+        realm.items.setdefault(f"{key}.{map_key}", []).extend(
+            (doc, (key, map_key, i)) for i in range(len(part))
+        )
 
 
 def merge_nested(realm: MergedRealm, doc: Document, key: str, value: dict[str, Any]) -> None:
@@ -71,6 +85,7 @@ def merge_nested(realm: MergedRealm, doc: Document, key: str, value: dict[str, A
             merged[field_name] = part
             continue
         if shape == "list":
+            merged.setdefault(field_name, [])  # declared empty is declared (``profiles: []`` removes all)
             for i, item in enumerate(part):
                 merged.setdefault(field_name, []).append(item)
                 realm.items.setdefault(where, []).append((doc, (key, field_name, i)))

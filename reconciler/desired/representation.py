@@ -523,7 +523,6 @@ NOT_MANAGED_YET: frozenset[str] = frozenset(
         "keycloakVersion",
         "defaultRole",
         "defaultRoles",
-        "defaultGroups",
         "adminPermissionsClient",
         "otpSupportedApplications",
         "scopeMappings",

@@ -11,15 +11,19 @@ from reconciler.kinds.authenticator_config import AuthenticatorConfigKind
 from reconciler.kinds.authorization import AuthorizationKind
 from reconciler.kinds.base import Access, Context, Kind, LiveRealm
 from reconciler.kinds.client import ClientKind
+from reconciler.kinds.client_policies import ClientPoliciesKind
 from reconciler.kinds.client_scope import ClientScopeKind, DefaultClientScopesKind
 from reconciler.kinds.component import ComponentKind
+from reconciler.kinds.default_groups import DefaultGroupsKind
 from reconciler.kinds.flow_binding import FlowBindingKind
 from reconciler.kinds.group import GroupKind
 from reconciler.kinds.identity_provider import IdentityProviderKind, IdentityProviderMapperKind
+from reconciler.kinds.localization import LocalizationKind
 from reconciler.kinds.organization import OrganizationKind
 from reconciler.kinds.realm import RealmKind
 from reconciler.kinds.required_action import RequiredActionKind
 from reconciler.kinds.role import RoleKind
+from reconciler.kinds.scope_mapping import ScopeMappingKind
 from reconciler.kinds.user import UserKind
 from reconciler.kinds.user_profile import UserProfileKind
 
@@ -27,6 +31,7 @@ from reconciler.kinds.user_profile import UserProfileKind
 REGISTRY: list[Kind] = [
     RealmKind(),
     UserProfileKind(),
+    LocalizationKind(),
     RequiredActionKind(),
     AuthenticationFlowKind(),
     AuthenticatorConfigKind(),
@@ -34,11 +39,14 @@ REGISTRY: list[Kind] = [
     ClientScopeKind(),
     DefaultClientScopesKind(),
     ClientKind(),
+    ClientPoliciesKind(),
     IdentityProviderKind(),
     IdentityProviderMapperKind(),
     RoleKind(),
+    ScopeMappingKind(),
     GroupKind(),
     ComponentKind(),
+    DefaultGroupsKind(),
     UserKind(),
     AuthorizationKind(),
     OrganizationKind(),

@@ -52,13 +52,17 @@ class Section:
     """A key of the realm document that holds a kind's objects.
 
     ``shape``: ``list`` (objects of ``model``, lists from several files are concatenated), ``names``
-    (a list of strings, concatenated too) or ``object`` (one object of ``model``; the lists inside it
-    are concatenated item by item, its other fields may be declared once).
+    (a list of strings, concatenated too), ``object`` (one object of ``model``; the lists inside it
+    are concatenated item by item, its other fields may be declared once) or ``maplist`` (a map of
+    lists of ``model`` objects, such as ``clientScopeMappings``; the lists under one map key are
+    concatenated) or ``map`` (a map whose values are of type ``values``, such as
+    ``localizationTexts``; declared once, like a realm setting).
     """
 
     key: str  # "clients"
-    shape: Literal["list", "names", "object"]
-    model: type[Model] | None = None  # None only for "names"
+    shape: Literal["list", "names", "object", "maplist", "map"]
+    model: type[Model] | None = None  # None only for "names" and "map"
+    values: Any = None  # the type of a "map" section's values
 
 
 @dataclass(frozen=True)

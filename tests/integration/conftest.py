@@ -89,6 +89,16 @@ class Kcr:
         assert "No changes." in planned.output
         return applied
 
+    def export_plans_no_change(self, realm: str, out: Path) -> Path:
+        """``kcr export`` of ``realm`` into ``out``, then check that planning the export changes nothing;
+        the realm's export folder."""
+        exported = self.run("export", "--realm", realm, "--out", str(out))
+        assert exported.exit_code == 0, exported.output
+        planned = self.run("plan", str(out / realm), "--detailed-exitcode")
+        assert planned.exit_code == 0, planned.output
+        assert "No changes." in planned.output
+        return out / realm
+
     def popen(self, *args: str, output: Path) -> subprocess.Popen[bytes]:
         """The installed ``kcr`` as a real process; stdout and stderr go to ``output`` (a file, so that
         a long plan never blocks the process on a full pipe)."""

@@ -14,7 +14,7 @@ from pydantic import create_model
 from reconciler.desired import load
 from reconciler.desired import representation as m
 from reconciler.desired.checks import parts_of
-from reconciler.desired.language import LIST_KEYS, PRUNABLE_COLLECTIONS, Realm
+from reconciler.desired.language import LIST_KEYS, MAPLIST_KEYS, PRUNABLE_COLLECTIONS, Realm
 from reconciler.desired.representation import Model
 from reconciler.desired.schema import json_schema
 from reconciler.export.files import FILE_ORDER
@@ -45,8 +45,17 @@ def test_sections_are_in_the_language_and_the_json_schema(kind: Kind) -> None:
     for section in kind.sections:
         assert section.key in Realm.model_fields, f"{kind.name}: {section.key} is not in the realm model"
         assert section.key in properties, f"{kind.name}: {section.key} is not in the JSON Schema"
-        assert (section.shape == "names") == (section.model is None), f"{kind.name}: {section.key}'s model"
-        if section.shape != "object":
+        assert (section.shape in ("names", "map")) == (section.model is None), (
+            f"{kind.name}: {section.key}'s model"
+        )
+        assert (section.shape == "map") == (section.values is not None), (
+            f"{kind.name}: {section.key}'s values"
+        )
+        if section.shape == "map":
+            continue  # declared once, like a realm setting
+        if section.shape == "maplist":
+            assert section.key in MAPLIST_KEYS, f"{kind.name}: {section.key} would not merge across files"
+        elif section.shape != "object":
             assert section.key in LIST_KEYS, f"{kind.name}: {section.key} would not merge across files"
 
 
@@ -141,6 +150,9 @@ def test_a_reference_names_a_registered_kind_and_an_existing_field(kind: Kind, r
         elif section.shape == "object":
             assert parts[1:] == ["*"], f"{kind.name}: in an object section, only <field>.*"
             found = _field_type(model, parts)
+        elif section.shape == "maplist":
+            assert parts == ["*"] or parts[:2] == ["*", "[]"], f"{kind.name}: in a map of lists, * or *[]..."
+            found = _field_type(model, parts[2:]) if parts[2:] else str
         else:
             assert parts[0] == "[]", f"{kind.name}: a path in the list section {ref.section} starts with []"
             found = _field_type(model, parts[1:]) if section.model else str
@@ -173,7 +185,11 @@ def test_a_key_that_a_kind_comes_to_own_leaves_the_ignored_list() -> None:
 
 def test_declared_sections_are_not_warned_about_and_ignored_keys_are(tmp_path: Path) -> None:
     document: dict[str, Any] = {"realm": "r", "clientTemplates": []}
-    document |= {s.key: {} if s.shape == "object" else [] for kind in REGISTRY for s in kind.sections}
+    document |= {
+        s.key: {} if s.shape in ("object", "maplist", "map") else []
+        for kind in REGISTRY
+        for s in kind.sections
+    }
     (tmp_path / "realm.json").write_text(json.dumps(document), encoding="utf-8")
     state = load([str(tmp_path)], env={})
     assert [w.path for w in state.warnings] == ["clientTemplates"]
