@@ -85,6 +85,16 @@ class Findings:
     def error(self, origin: Origin, sub: Sub, message: str, hint: str = "", *, key: bool = False) -> None:
         self.problems.append(problem(origin, sub, message, hint, key=key))
 
+    def listed_twice(self, realm: MergedRealm, key: str, what: str) -> None:
+        """A name listed twice in the names section ``key`` (``defaultGroups``): an error."""
+        seen: set[Any] = set()
+        for name, origin in realm.listed(key):
+            if name in seen:
+                self.error(
+                    origin, (), f"{what} {shown(origin, name)} is listed twice in {key}", "list it once"
+                )
+            seen.add(name)
+
 
 def at(origin: Origin, *sub: str | int, key: bool = False) -> SourceLocation:
     doc, path = origin

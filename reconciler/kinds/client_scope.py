@@ -20,7 +20,7 @@ from typing import Any, ClassVar
 
 from reconciler.builtins import BUILTIN_CLIENT_SCOPES
 from reconciler.compare import FieldDiff, Rules, diff_declared, scalar_to_str
-from reconciler.desired.declared import Findings, MergedRealm, Name, Names, shown
+from reconciler.desired.declared import Findings, MergedRealm, Name, Names
 from reconciler.desired.representation import ClientScope, Model
 from reconciler.desired.state import DesiredRealm
 from reconciler.errors import DesiredStateError, Problem
@@ -288,16 +288,7 @@ class DefaultClientScopesKind(Kind):
 
     def check_declared(self, realm: MergedRealm, names: Mapping[str, Names], found: Findings) -> None:
         for key in (DEFAULT_LIST, OPTIONAL_LIST):
-            seen: set[str] = set()
-            for name, origin in realm.listed(key):
-                if name in seen:
-                    found.error(
-                        origin,
-                        (),
-                        f"client scope {shown(origin, name)} is listed twice in {key}",
-                        "list it once",
-                    )
-                seen.add(name)
+            found.listed_twice(realm, key, "client scope")
 
     def declared(self, realm: DesiredRealm) -> dict[str, Obj]:
         lists = {k: list(realm.spec[k] or []) for k in (DEFAULT_LIST, OPTIONAL_LIST) if k in realm.spec}

@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from typing import ClassVar
 
 from reconciler.compare import FieldDiff, Rules
-from reconciler.desired.declared import Findings, MergedRealm, Names, shown
+from reconciler.desired.declared import Findings, MergedRealm, Names
 from reconciler.desired.representation import Model
 from reconciler.desired.state import DesiredRealm
 from reconciler.keycloak.client import seg
@@ -42,16 +42,7 @@ class DefaultGroupsKind(Kind):
         return f"{realm}/{self.name}"
 
     def check_declared(self, realm: MergedRealm, names: Mapping[str, Names], found: Findings) -> None:
-        seen: set[str] = set()
-        for path, origin in realm.listed(DEFAULT_GROUPS):
-            if path in seen:
-                found.error(
-                    origin,
-                    (),
-                    f"group {shown(origin, path)} is listed twice in {DEFAULT_GROUPS}",
-                    "list it once",
-                )
-            seen.add(path)
+        found.listed_twice(realm, DEFAULT_GROUPS, "group")
 
     def declared(self, realm: DesiredRealm) -> dict[str, Obj]:
         if DEFAULT_GROUPS not in realm.spec:
