@@ -69,6 +69,7 @@ class DefaultGroupsKind(Kind):
         for path in sorted(want - set(current)):
             ctx.api.put(f"{base}/{seg(ctx.lookup.group_id(path))}")
         ctx.live.of(self.name)[key] = {DEFAULT_GROUPS: sorted(want)}
+        ctx.lookup.realm_rep()[DEFAULT_GROUPS] = sorted(want)  # users made next join them (user kind)
 
     def delete(self, ctx: Context, key: str, live: Obj) -> None:
         """The realm's list cannot be deleted; ``state: absent`` on it means nothing."""

@@ -13,8 +13,11 @@ pruning of mappings); ``roles: []`` removes them all.
 
 How Keycloak 26.7 handles them (proven in ``tests/integration/test_kind_scope_mappings.py``):
 
-- ``GET /clients/{id}/scope-mappings`` and ``GET /client-scopes/{id}/scope-mappings`` answer all mappings
-  of one holder in one request: ``realmMappings`` and ``clientMappings.<clientId>.mappings``.
+- The realm's partial export (``kinds/bulk_read.py``) carries every holder's mappings in its
+  ``scopeMappings`` and ``clientScopeMappings``: one request for all of them. Without it (no
+  ``manage-realm``), ``GET /clients/{id}/scope-mappings`` and ``GET /client-scopes/{id}/scope-mappings``
+  answer all mappings of one holder in one request: ``realmMappings`` and
+  ``clientMappings.<clientId>.mappings``.
 - ``POST``/``DELETE`` ``.../scope-mappings/realm`` and ``.../scope-mappings/clients/{client uuid}`` take
   a list of role representations (``id`` and ``name``) to add or remove.
 - A client with ``fullScopeAllowed: true`` (Keycloak's default) puts every role of the user in its tokens
@@ -40,6 +43,7 @@ from reconciler.desired.state import DesiredRealm
 from reconciler.errors import Problem
 from reconciler.keycloak.client import seg
 from reconciler.kinds.base import Access, Context, Kind, LiveRealm, Obj, Reference, Section
+from reconciler.kinds.bulk_read import partial_export
 
 REALM_ROLES = "realmRoles"  # the holder's realm-role mappings, from scopeMappings
 CLIENT_ROLES = "clientRoles"  # roleClientId -> the holder's mappings to its roles, from clientScopeMappings
@@ -87,19 +91,38 @@ def _mappings_path(ctx: Context, key: str) -> str:
     return f"/{seg(ctx.realm)}/client-scopes/{seg(scope_id)}/scope-mappings"
 
 
-def _live(rep: dict[str, Any] | None) -> Obj:
-    """One holder's mappings by role name, with the role ids kept aside for removals."""
+def _role_ids(rep: dict[str, Any] | None) -> dict[str, dict[str, str]]:
+    """One holder's mappings from ``GET .../scope-mappings``: container ("" for the realm, else the
+    clientId) -> role name -> role id."""
     rep = rep or {}
     realm = {str(r["name"]): str(r["id"]) for r in rep.get("realmMappings") or []}
     clients = {
         str(m["client"]): {str(r["name"]): str(r["id"]) for r in m.get("mappings") or []}
         for m in (rep.get("clientMappings") or {}).values()
     }
+    return {"": realm, **clients}
+
+
+def _live(by_container: Mapping[str, Any]) -> Obj:
+    """One holder's mappings in the kind's shape, from container -> role names."""
     return {
-        REALM_ROLES: sorted(realm),
-        CLIENT_ROLES: {c: sorted(names) for c, names in sorted(clients.items())},
-        "_ids": {"": realm, **clients},
+        REALM_ROLES: sorted(by_container.get("") or []),
+        CLIENT_ROLES: {c: sorted(names) for c, names in sorted(by_container.items()) if c and names},
     }
+
+
+def _from_export(export: Mapping[str, Any]) -> dict[str, dict[str, set[str]]]:
+    """Holder key -> container -> role names, from the realm's partial export (every holder's
+    mappings in one request)."""
+    out: dict[str, dict[str, set[str]]] = {}
+    containers = [("", export.get("scopeMappings") or [])]
+    containers += list((export.get("clientScopeMappings") or {}).items())
+    for container, entries in containers:
+        for entry in entries:
+            key = holder_key(entry)
+            if key is not None:
+                out.setdefault(key, {}).setdefault(str(container), set()).update(entry.get("roles") or [])
+    return out
 
 
 class ScopeMappingKind(Kind):
@@ -180,11 +203,15 @@ class ScopeMappingKind(Kind):
             keys += [f"clientScope:{s}" for s in ctx.lookup.scope_ids()]
         else:
             keys = [k for k in self.declared(ctx.desired) if self._exists(ctx, k)]
+        export = partial_export(ctx) if keys else None
+        if export is not None:  # every holder's mappings in the one export
+            mapped = _from_export(export)
+            return {k: _live(mapped.get(k, {})) for k in keys}
         reps = ctx.api.map(lambda k: ctx.api.get(_mappings_path(ctx, k)), keys)
-        return {k: _live(rep) for k, rep in zip(keys, reps, strict=True)}
+        return {k: _live(_role_ids(rep)) for k, rep in zip(keys, reps, strict=True)}
 
     def read_one(self, ctx: Context, key: str) -> Obj | None:
-        return _live(ctx.api.get(_mappings_path(ctx, key))) if self._exists(ctx, key) else None
+        return _live(_role_ids(ctx.api.get(_mappings_path(ctx, key)))) if self._exists(ctx, key) else None
 
     @staticmethod
     def _exists(ctx: Context, key: str) -> bool:
@@ -218,13 +245,13 @@ class ScopeMappingKind(Kind):
 
     def update(self, ctx: Context, key: str, desired: Obj, live: Obj, diffs: list[FieldDiff]) -> None:
         path = _mappings_path(ctx, key)
-        current = _live(ctx.api.get(path))  # mappings may have changed since the plan was read
+        current = _role_ids(ctx.api.get(path))  # mappings may have changed since the plan was read
         containers: list[tuple[str | None, list[str]]] = []
         if REALM_ROLES in desired:
             containers.append((None, list(desired[REALM_ROLES])))
         containers += [(c, list(names)) for c, names in (desired.get(CLIENT_ROLES) or {}).items()]
         for role_client, want in containers:
-            ids: dict[str, str] = current["_ids"].get(role_client or "", {})
+            ids = current.get(role_client or "", {})
             url = f"{path}/realm"
             if role_client is not None:
                 url = f"{path}/clients/{seg(ctx.lookup.require_client_uuid(role_client))}"
@@ -234,7 +261,7 @@ class ScopeMappingKind(Kind):
                 ctx.api.delete(url, [{"id": ids[n], "name": n} for n in remove])
             if add:
                 ctx.api.post(url, ctx.lookup.role_reps(role_client, add))
-        ctx.live.of(self.name)[key] = _live(ctx.api.get(path))
+        ctx.live.of(self.name)[key] = _live(_role_ids(ctx.api.get(path)))
 
     def delete(self, ctx: Context, key: str, live: Obj) -> None:
         """Remove every mapping of the holder (mappings are never pruned: only reached by a caller

@@ -379,6 +379,8 @@ class UserKind(Kind):
         user_id = ctx.api.create(f"{_realm_path(ctx)}/users", body)
         if "requiredActions" in desired:
             self._settle_required_actions(ctx, user_id, desired)
+        if "groups" in desired and ctx.lookup.realm_rep().get("defaultGroups"):
+            self._settle_groups(ctx, user_id, desired)
         live: Obj = {
             "username": key,
             "id": user_id,
@@ -413,6 +415,12 @@ class UserKind(Kind):
             for path in sorted(have - want):
                 ctx.api.delete(f"{base}/groups/{ctx.lookup.group_id(path)}")
         self._write_roles(ctx, user_id, desired, live)
+
+    def _settle_groups(self, ctx: Context, user_id: str, desired: Obj) -> None:
+        """Keycloak's POST also joins the realm's default groups; a declared ``groups`` is the whole set."""
+        extra = set(self._groups_of(ctx, user_id)) - set(desired.get("groups") or [])
+        for path in sorted(extra):
+            ctx.api.delete(f"{_realm_path(ctx)}/users/{user_id}/groups/{ctx.lookup.group_id(path)}")
 
     def _settle_required_actions(self, ctx: Context, user_id: str, desired: Obj) -> None:
         """A new user gets the realm's default actions on top of the declared ones (Keycloak 26.7):

@@ -153,6 +153,23 @@ def every_kind(realm: str) -> dict[str, Any]:
             {"username": "bob", "groups": ["/globex/managers", "/acme/staff"]},
             {"username": "service-account-robot", "serviceAccountClientId": "robot", "realmRoles": ["user"]},
         ],
+        "scopeMappings": [{"client": "web", "roles": ["user"]}, {"clientScope": "extra", "roles": []}],
+        "clientScopeMappings": {
+            "api": [{"client": "web", "roles": ["read"]}, {"clientScope": "extra", "roles": ["write"]}]
+        },
+        "defaultGroups": ["/acme/staff"],
+        "localizationTexts": {"de": {"loginAccountTitle": "Anmelden"}},
+        "clientProfiles": {"profiles": [{"name": "pkce", "executors": [{"executor": "pkce-enforcer"}]}]},
+        "clientPolicies": {
+            "policies": [
+                {
+                    "name": "off",
+                    "enabled": False,
+                    "conditions": [{"condition": "any-client"}],
+                    "profiles": ["pkce"],
+                }
+            ]
+        },
         "organizations": [
             {
                 "name": "Acme",

@@ -43,6 +43,15 @@ def test_declared_changed_removed_and_a_new_user_joins_them(
         "/staff/new"
     ]
 
+    # Users made by kcr: one that declares its groups gets exactly those (Keycloak's POST also joins
+    # the default groups: kcr takes them away again); one that declares none joins the defaults.
+    users = [{"username": "erin", "groups": ["/readers"]}, {"username": "frank"}]
+    kcr.write({**doc, "users": users})
+    kcr.apply_converged()
+    for username, groups in (("erin", ["/readers"]), ("frank", ["/staff/new"])):
+        user = admin_api.get(f"/{seg(fresh_realm)}/users", {"username": username, "exact": "true"})[0]
+        assert [g["path"] for g in admin_api.get(f"/{seg(fresh_realm)}/users/{user['id']}/groups")] == groups
+
     doc["defaultGroups"] = ["/readers", "/staff/new"]
     kcr.write(doc)
     assert _changes(kcr) == [("default-groups", fresh_realm, Action.UPDATE, ("defaultGroups",))]
