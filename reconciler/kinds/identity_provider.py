@@ -128,8 +128,10 @@ class IdentityProviderKind(Kind):
 
 
 def export_provider(live: Obj) -> Obj:
-    """What a provider declares; the masked secret is left out (a comment hint could name it)."""
-    out: Obj = {k: v for k, v in live.items() if k not in COMPUTED and k != "config" and v is not None}
+    """What a provider declares; the masked secret is left out (a comment hint could name it), and so is
+    what kcr does not manage (before 26.5 Keycloak shows ``updateProfileFirstLoginMode`` on every one)."""
+    left_out = COMPUTED | IdentityProvider.unmanaged | {"config"}
+    out: Obj = {k: v for k, v in live.items() if k not in left_out and v is not None}
     config = string_map(live.get("config"), drop={SECRET})
     if config:
         out["config"] = config
