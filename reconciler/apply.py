@@ -1,9 +1,15 @@
 """Applying: execute exactly the operations of a plan, in order, and check each write.
 
 - Writes run one at a time inside a realm: Keycloak does not promise safe concurrent updates
-  (OptimisticLockException 500s, deadlock 400s; keycloak-admin-api.md 3.4).
+  (OptimisticLockException 500s, deadlock 400s). The exception is a run of many changes of a kind
+  whose objects are independent (users, clients): they are written with bounded concurrency
+  (``--concurrency``), never two writes to one object at once.
 - After each write the object is read back and compared again; what Keycloak silently dropped
   (user attributes outside the user profile, say) fails loudly instead of becoming a perpetual diff.
+  A run of many changes of one kind (``BULK_FROM``) is checked instead by one re-read of the kind
+  after the run, with the same failure for each object concerned.
+- The ownership record names each object before it is written (``_record_ahead``, in the main
+  thread, also ahead of concurrent writes).
 - On an error, nothing new is started; the report says what was applied, what failed and what was not
   attempted. A second run converges: every executor starts from what is live, not from the plan.
 - A write that failed in a way that may be transient (its answer lost, 502/503/504, 409, one 500) is
@@ -16,7 +22,9 @@
 from __future__ import annotations
 
 import time
+from collections import deque
 from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from typing import NoReturn
 
 from reconciler import ownership
@@ -50,6 +58,25 @@ MAX_500_ATTEMPTS = 2  # a 500 that repeats after a re-read is deterministic (a v
 # cost of one read and one write of the realm per batch.
 OWNERSHIP_BATCH = 50
 OWNERSHIP_ERRORS = "ownership_errors"  # ApplyReport.extra key: realms whose record was not saved
+# A run of at least this many consecutive changes of one kind is applied in bulk: written
+# concurrently when the kind allows it (``Kind.parallel_writes``), and checked by one re-read of the
+# kind afterwards instead of a read-back per write. Smaller runs write and read back one by one.
+BULK_FROM = 20
+
+
+def _runs(changes: list[Change]) -> list[tuple[int, int]]:
+    """``[start, end)`` of each stretch of consecutive changes of one realm, kind and direction."""
+    runs: list[tuple[int, int]] = []
+    start = 0
+    for index in range(1, len(changes) + 1):
+        if index == len(changes) or _run_key(changes[index]) != _run_key(changes[start]):
+            runs.append((start, index))
+            start = index
+    return runs
+
+
+def _run_key(change: Change) -> tuple[str, str, bool]:
+    return change.realm, change.kind, change.action is Action.DELETE
 
 
 def check_mass_delete(plan: Plan, desired: DesiredState, allow: bool) -> None:
@@ -133,37 +160,29 @@ class Applier:
     def run(self, plan: Plan) -> ApplyReport:
         changes = list(plan.changes)
         touched_realms: list[str] = []
-        index = 0
+        self._finished: set[int] = set()  # indexes of changes applied or failed
         try:
-            for index, change in enumerate(changes):
-                if change.realm not in touched_realms:
-                    touched_realms.append(change.realm)
-                started = time.monotonic()
-                try:
-                    if self.lives[change.realm].exists:
-                        self.leases.ensure(change.realm)  # before the first write in the realm
-                    self._record_ahead(changes, index)
-                    if change.action is not Action.DELETE:
-                        self._written.add((change.realm, change.kind, change.key))
-                    self._execute_with_retries(change)
-                    if self.lives[change.realm].exists:
-                        self.leases.ensure(change.realm)  # a realm this plan created: right after
-                except KcrError as exc:
-                    self._stop(changes, index, _describe(exc), started)
-                self.report.applied.append(change.address)
-                self.audit.record(change, "ok", seconds=time.monotonic() - started)
-                if self.on_change:
-                    self.on_change(change, "ok")
+            for start, end in _runs(changes):
+                realm = changes[start].realm
+                if realm not in touched_realms:
+                    touched_realms.append(realm)
+                kind = self.kinds.get(changes[start].kind)  # an unknown kind fails in _run_one
+                bulk = kind is not None and end - start >= BULK_FROM
+                if kind is not None and bulk and kind.parallel_writes:
+                    self._run_concurrently(changes, start, end)
+                else:
+                    for index in range(start, end):
+                        self._run_one(changes, index, verify=self.verify and not bulk)
+                if kind is not None and bulk and self.verify and changes[start].action is not Action.DELETE:
+                    self._verify_run(kind, changes, start, end)
         except KeyboardInterrupt:
             # Wherever the interrupt lands (inside a write or between two), report the same way.
-            if index < len(changes) and changes[index].address in self.report.applied:
-                index += 1
-            if index < len(changes):
-                self.report.failed.append((changes[index].address, "interrupted"))
-                self.report.not_attempted = [c.address for c in changes[index + 1 :]]
-                self.audit.record(changes[index], "failed", "interrupted", 0.0)
-                if self.on_change:
-                    self.on_change(changes[index], "failed")
+            first = next((i for i in range(len(changes)) if i not in self._finished), None)
+            if first is not None:
+                self._record_failed(changes, first, "interrupted", time.monotonic())
+                self.report.not_attempted = [
+                    c.address for i, c in enumerate(changes) if i not in self._finished
+                ]
             raise ApplyInterrupted("Apply interrupted", self.report) from None
         finally:
             try:
@@ -224,22 +243,105 @@ class Applier:
             return None
         return collection, change.key
 
-    def _stop(self, changes: list[Change], index: int, message: str, started: float) -> NoReturn:
+    # -- running changes ---------------------------------------------------------------------------
+    def _before_write(self, changes: list[Change], index: int) -> None:
+        """In the main thread, before the write starts: the ownership record names its object."""
         change = changes[index]
+        self._record_ahead(changes, index)
+        if change.action is not Action.DELETE:
+            self._written.add((change.realm, change.kind, change.key))
+
+    def _write(self, change: Change, *, verify: bool) -> None:
+        if self.lives[change.realm].exists:
+            self.leases.ensure(change.realm)  # before the first write in the realm
+        self._execute_with_retries(change, verify=verify)
+        if self.lives[change.realm].exists:
+            self.leases.ensure(change.realm)  # a realm this plan created: right after
+
+    def _run_one(self, changes: list[Change], index: int, *, verify: bool) -> None:
+        started = time.monotonic()
+        try:
+            if self.lives[changes[index].realm].exists:
+                self.leases.ensure(changes[index].realm)  # before the record is saved ahead
+            self._before_write(changes, index)
+            self._write(changes[index], verify=verify)
+        except KcrError as exc:
+            self._record_failed(changes, index, _describe(exc), started)
+            self._halt(changes, f"Apply stopped at {changes[index].address}: {_describe(exc)}")
+        self._record_ok(changes, index, started)
+
+    def _run_concurrently(self, changes: list[Change], start: int, end: int) -> None:
+        """Independent writes (different objects of one kind) with at most ``concurrency`` in flight,
+        recorded in plan order. After a failure nothing new starts; what is in flight finishes."""
+        # The first alone: it takes the realm's apply lease (once, here), the others only check it.
+        self._run_one(changes, start, verify=False)
+        width = max(1, self.api.settings.concurrency)
+        in_flight: deque[tuple[int, Future[None], float]] = deque()
+        failure: tuple[int, str] | None = None
+        following = start + 1
+        with ThreadPoolExecutor(max_workers=width) as pool:
+            try:
+                while in_flight or (failure is None and following < end):
+                    while failure is None and following < end and len(in_flight) < width:
+                        started = time.monotonic()
+                        try:
+                            self._before_write(changes, following)
+                        except KcrError as exc:
+                            self._record_failed(changes, following, _describe(exc), started)
+                            failure = (following, _describe(exc))
+                            break
+                        future = pool.submit(self._write, changes[following], verify=False)
+                        in_flight.append((following, future, started))
+                        following += 1
+                    if not in_flight:
+                        break
+                    index, future, started = in_flight.popleft()
+                    try:
+                        future.result()
+                    except KcrError as exc:
+                        self._record_failed(changes, index, _describe(exc), started)
+                        failure = failure or (index, _describe(exc))
+                        continue
+                    self._record_ok(changes, index, started)
+            except KeyboardInterrupt:
+                for _, pending, _ in in_flight:
+                    pending.cancel()
+                wait([f for _, f, _ in in_flight])
+                for index, done, started in in_flight:
+                    if not done.cancelled() and done.exception() is None:
+                        self._record_ok(changes, index, started)
+                raise
+        if failure is not None:
+            index, message = failure
+            self._halt(changes, f"Apply stopped at {changes[index].address}: {message}")
+
+    def _record_ok(self, changes: list[Change], index: int, started: float) -> None:
+        change = changes[index]
+        self._finished.add(index)
+        self.report.applied.append(change.address)
+        self.audit.record(change, "ok", seconds=time.monotonic() - started)
+        if self.on_change:
+            self.on_change(change, "ok")
+
+    def _record_failed(self, changes: list[Change], index: int, message: str, started: float) -> None:
+        change = changes[index]
+        self._finished.add(index)
         self.report.failed.append((change.address, message))
-        self.report.not_attempted = [c.address for c in changes[index + 1 :]]
         self.audit.record(change, "failed", message, time.monotonic() - started)
         if self.on_change:
             self.on_change(change, "failed")
-        raise ApplyError(f"Apply stopped at {change.address}: {message}", self.report)
 
-    def _execute_with_retries(self, change: Change) -> None:
+    def _halt(self, changes: list[Change], message: str) -> NoReturn:
+        self.report.not_attempted = [c.address for i, c in enumerate(changes) if i not in self._finished]
+        raise ApplyError(message, self.report)
+
+    def _execute_with_retries(self, change: Change, *, verify: bool) -> None:
         server_errors = 0
         for attempt in range(1, MAX_ATTEMPTS + 1):
             try:
                 if attempt > 1:
                     self._reread(change)
-                self._execute(change)
+                self._execute(change, verify=verify)
                 return
             except TRANSIENT as exc:
                 if isinstance(exc, ServerError) and exc.status == 500:
@@ -261,7 +363,7 @@ class Applier:
         else:
             ctx.live.of(kind.name)[change.key] = fresh
 
-    def _execute(self, change: Change) -> None:
+    def _execute(self, change: Change, *, verify: bool) -> None:
         kind = self._kind(change)
         ctx = self._ctx(change.realm)
         existed = ctx.live.exists
@@ -306,7 +408,7 @@ class Applier:
             # Created now (perhaps by an attempt whose answer was lost): read its built-ins.
             self._refresh_after_realm_create(change.realm)
             ctx = self._ctx(change.realm)
-        if self.verify:
+        if verify:
             self._verify(kind, ctx, change.key, want)
 
     def _update(self, kind: Kind, ctx: Context, key: str, want: Obj, current: Obj) -> None:
@@ -330,6 +432,36 @@ class Applier:
             return self.kinds[change.kind]
         except KeyError:
             raise PlanError(f"{change.address}: kcr knows no kind {change.kind!r}") from None
+
+    def _verify_run(self, kind: Kind, changes: list[Change], start: int, end: int) -> None:
+        """Many writes of one kind, checked by one re-read of the kind: what Keycloak did not store
+        fails each object it concerns, as the read-back of a single write would."""
+        realm = changes[start].realm
+        ctx = self._ctx(realm)
+        fresh = kind.read(ctx)
+        live_objs = ctx.live.of(kind.name)
+        started = time.monotonic()
+        problems: list[tuple[int, str]] = []
+        for index in range(start, end):
+            change = changes[index]
+            if change.address not in self.report.applied:
+                continue
+            want = self._desired_obj(kind, realm, change.key)
+            current = fresh.get(change.key)
+            if current is None:
+                problems.append((index, f"{change.address} was written but Keycloak does not show it"))
+                continue
+            live_objs[change.key] = current
+            left = kind.compare(change.key, want, current, ctx)
+            if left:
+                problems.append((index, _dropped_message(kind, realm, change.key, left)))
+        for index, message in problems:
+            self.report.applied.remove(changes[index].address)
+            self._record_failed(changes, index, message, started)
+        if problems:
+            index, message = problems[0]
+            more = f" (and {len(problems) - 1} more objects)" if len(problems) > 1 else ""
+            self._halt(changes, f"Apply stopped at {changes[index].address}: {message}{more}")
 
     def _refresh_after_realm_create(self, realm: str) -> None:
         """A new realm comes with built-ins (clients, roles, scopes): read them so that declared

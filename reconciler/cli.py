@@ -107,7 +107,11 @@ def connection_options(fn: F) -> F:
             default=None,
             help="Do not verify TLS certificates (never in production)",
         ),
-        click.option("--concurrency", type=click.IntRange(1, 32), help="Parallel reads [default 6]"),
+        click.option(
+            "--concurrency",
+            type=click.IntRange(1, 32),
+            help="Requests in flight: reads, and bulk writes of independent objects [default 6]",
+        ),
     ]
     for option in reversed(options):
         fn = option(fn)

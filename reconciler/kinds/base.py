@@ -192,6 +192,9 @@ class Kind(ABC):
     # Its one object is the realm itself: creating it makes objects of other kinds (built-in clients,
     # roles, scopes), so apply re-reads the realm; deleting it deletes the realm and all in it.
     is_realm: ClassVar[bool] = False
+    # Writes of different objects of this kind touch nothing in common (no parent, no composite):
+    # many of them may run concurrently (``apply.BULK_FROM``), never two on one object.
+    parallel_writes: ClassVar[bool] = False
 
     # -- desired side ----------------------------------------------------------------------------
     @abstractmethod

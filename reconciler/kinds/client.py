@@ -148,6 +148,8 @@ class ClientKind(Kind):
     )
     access = (Access("/clients", "view-clients", "manage-clients"),)
     export_files = ("clients.yaml",)
+    # Each client's writes go to that client (its representation, mappers, scope links).
+    parallel_writes = True
     rules: ClassVar[Rules] = Rules(
         sets=frozenset({"redirectUris", "webOrigins", DEFAULT_SCOPES, OPTIONAL_SCOPES}),
         string_maps=frozenset({"attributes", "protocolMappers[].config"}),

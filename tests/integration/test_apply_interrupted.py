@@ -14,6 +14,7 @@ import httpx
 import pytest
 
 from reconciler import ownership
+from reconciler.apply import BULK_FROM
 from reconciler.keycloak.client import AdminClient, seg
 from tests.integration.conftest import Doc, Kcr, audit_lines, find_one, group_by_path
 
@@ -187,3 +188,35 @@ def test_silently_dropped_attribute_fails_then_converges(
     dd1 = find_one(admin_api, realm, "users", username="dd1")
     assert dd1 is not None
     assert dd1["attributes"]["costCenter"] == ["42"]
+
+
+def test_dropped_attribute_in_a_bulk_run_fails_loudly_after_the_run(
+    kcr: Kcr, admin_api: AdminClient, empty_realm: str
+) -> None:
+    """Many users are written concurrently and checked by one re-read: the user whose attribute
+    Keycloak dropped fails, naming the attribute; the others are applied."""
+    realm = empty_realm
+    count = BULK_FROM + 5
+    users: list[Doc] = [
+        {"username": f"bulk{i:02d}", "enabled": True, "groups": ["/team"]} for i in range(count)
+    ]
+    users[7]["attributes"] = {"costCenter": ["42"]}
+    kcr.write({"realm": realm, "groups": [{"name": "team"}], "users": users})
+    failed = kcr.apply()
+    assert failed.exit_code == 1
+    text = failed.output
+    assert "Traceback" not in text
+    assert f"Failed: {realm}/user/bulk07: Keycloak accepted the write" in text
+    assert "attributes.costCenter" in text
+    assert "unmanagedAttributePolicy" in text
+    assert f"Applied: {1 + count - 1}" in text  # the group and every other user
+    team = group_by_path(admin_api, realm, "/team")
+    assert team is not None
+    members = admin_api.get(f"/{seg(realm)}/groups/{team['id']}/members", {"max": 100})
+    assert len(members) == count  # the memberships were written (bulk07 too: only its attribute is missing)
+
+    profile = admin_api.get(f"/{seg(realm)}/users/profile")
+    profile["unmanagedAttributePolicy"] = "ENABLED"
+    admin_api.put(f"/{seg(realm)}/users/profile", profile)
+    fixed = kcr.apply_converged()
+    assert "Apply complete: 0 added, 1 changed, 0 destroyed." in fixed.output

@@ -4,11 +4,13 @@ behaviour is assumed here."""
 
 from __future__ import annotations
 
+import threading
 from typing import Any, ClassVar, cast
 
 import pytest
 
 import reconciler.apply as apply_module
+from reconciler import ownership
 from reconciler.apply import apply_plan, check_fresh, check_mass_delete
 from reconciler.compare import FieldDiff, Rules
 from reconciler.desired.representation import Model
@@ -70,8 +72,14 @@ class MemoryKind(Kind):
         self.server.pop(key, None)
 
 
+class FakeSettings:
+    concurrency = 4
+
+
 class FakeApi:
-    """Just enough of AdminClient for the ownership record."""
+    """Just enough of AdminClient for the ownership record (and the width of concurrent writes)."""
+
+    settings = FakeSettings()
 
     def __init__(self) -> None:
         self.realm: dict[str, Any] = {"realm": "r", "attributes": {}}
@@ -259,3 +267,126 @@ def test_the_apply_workflow_applies_a_saved_plan_only_while_it_is_fresh(kind: Me
     kind.server["a"] = {"name": "a", "colour": "red"}  # changed in Keycloak since the plan was made
     with pytest.raises(PlanError, match="Saved plan is stale"):
         apply_desired(cast(AdminClient, FakeApi()), state, saved=plan, kinds=[kind])
+
+
+class IndependentThings(MemoryKind):
+    """Objects without anything in common: many writes may run concurrently."""
+
+    parallel_writes = True
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.drop: dict[str, str] = {}  # key -> field the "server" silently does not store
+
+    def create(self, ctx: Context, key: str, desired: Obj) -> None:
+        super().create(ctx, key, desired)
+        if key in self.drop:
+            self.server[key].pop(self.drop[key])
+
+
+@pytest.fixture
+def independent(monkeypatch: pytest.MonkeyPatch) -> IndependentThings:
+    k = IndependentThings()
+    monkeypatch.setattr(apply_module, "Leases", NoLeases)
+    return k
+
+
+MANY = apply_module.BULK_FROM + 5
+KEYS = [f"k{i:02d}" for i in range(MANY)]
+
+
+def _many_things() -> tuple[Plan, DesiredState]:
+    plan = Plan(changes=[_change(k, Action.CREATE, i) for i, k in enumerate(KEYS, 1)], realms=["r"])
+    return plan, _state(*({"name": k, "colour": "red"} for k in KEYS))
+
+
+def test_many_independent_writes_all_apply_and_report_in_plan_order(independent: IndependentThings) -> None:
+    plan, state = _many_things()
+    report = apply_plan(cast(AdminClient, FakeApi()), plan, state, _lives(), kinds=[independent])
+    assert report.applied == [f"r/thing/{k}" for k in KEYS]
+    assert sorted(independent.server) == KEYS
+    assert sorted(independent.calls) == sorted(f"create {k}" for k in KEYS)  # each object written once
+
+
+def test_concurrent_failure_finishes_what_is_in_flight_and_starts_nothing_new(
+    independent: IndependentThings,
+) -> None:
+    independent.fail_on["k05"] = [PlanError("boom")]
+    plan, state = _many_things()
+    with pytest.raises(ApplyError, match="Apply stopped at r/thing/k05: boom") as err:
+        apply_plan(cast(AdminClient, FakeApi()), plan, state, _lives(), kinds=[independent])
+    report = err.value.report
+    # four in flight: when k05 failed, k06-k08 were already running; they finish and count
+    in_flight = ["k06", "k07", "k08"]
+    assert report.failed == [("r/thing/k05", "boom")]
+    assert report.applied == [f"r/thing/{k}" for k in [*KEYS[:5], *in_flight]]
+    assert report.not_attempted == [f"r/thing/{k}" for k in KEYS[9:]]
+    assert sorted(independent.server) == sorted([*KEYS[:5], *in_flight])
+
+
+def test_one_reread_after_many_writes_fails_each_object_keycloak_did_not_store(
+    independent: IndependentThings,
+) -> None:
+    independent.drop = {"k03": "colour", "k11": "colour"}
+    plan, state = _many_things()
+    with pytest.raises(
+        ApplyError, match=r"r/thing/k03 but did not store: colour.*\(and 1 more objects\)"
+    ) as err:
+        apply_plan(cast(AdminClient, FakeApi()), plan, state, _lives(), kinds=[independent])
+    report = err.value.report
+    assert [address for address, _ in report.failed] == ["r/thing/k03", "r/thing/k11"]
+    assert "r/thing/k03" not in report.applied
+    assert len(report.applied) == MANY - 2
+    assert report.not_attempted == []
+
+
+class RecordingLeases(NoLeases):
+    """Records which thread takes a realm's lease (taking it twice would find it held: by us)."""
+
+    taken: ClassVar[list[str]] = []
+
+    def __init__(self, api: object, break_held: bool = False) -> None:
+        self.held: set[str] = set()
+
+    def ensure(self, realm: str) -> None:
+        if realm not in self.held:
+            RecordingLeases.taken.append(threading.current_thread().name)
+            self.held.add(realm)
+
+
+def test_a_concurrent_run_takes_the_lease_once_in_the_main_thread(
+    independent: IndependentThings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(apply_module, "Leases", RecordingLeases)
+    RecordingLeases.taken.clear()
+    plan, state = _many_things()
+    apply_plan(cast(AdminClient, FakeApi()), plan, state, _lives(), kinds=[independent])
+    assert RecordingLeases.taken == [threading.main_thread().name]
+
+
+class RecordCheckingThings(IndependentThings):
+    """Notes, at each create, whether the ownership record (the fake realm's) already names it."""
+
+    def __init__(self, api: FakeApi) -> None:
+        super().__init__()
+        self.api = api
+        self.unrecorded: list[str] = []
+
+    def create(self, ctx: Context, key: str, desired: Obj) -> None:
+        if key not in ownership.parse(self.api.realm).get("things", set()):
+            self.unrecorded.append(key)
+        super().create(ctx, key, desired)
+
+
+def test_concurrent_writes_are_named_by_the_ownership_record_before_they_start(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(apply_module, "Leases", NoLeases)
+    monkeypatch.setattr(apply_module, "OWNERSHIP_BATCH", 4)  # several saves during the run
+    api = FakeApi()
+    things = RecordCheckingThings(api)
+    plan, state = _many_things()
+    apply_plan(cast(AdminClient, api), plan, state, _lives(), kinds=[things])
+    assert sorted(things.server) == KEYS
+    assert things.unrecorded == []
+    assert api.puts >= MANY // 4  # saved batch by batch, each ahead of its writes
