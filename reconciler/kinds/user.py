@@ -140,8 +140,6 @@ class UserKind(Kind):
     export_files = ("service-accounts.yaml", "users.yaml")
     # Each user's writes go to that user (its representation, its group and role mappings).
     parallel_writes = True
-    # Each user's writes go to that user (its representation, its group and role mappings).
-    parallel_writes = True
     rules: ClassVar[Rules] = Rules(
         sets=frozenset({"requiredActions", "groups", "realmRoles"}),
         list_maps=frozenset({"attributes", "clientRoles"}),
