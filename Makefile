@@ -35,9 +35,9 @@ test-matrix: install
 # The benchmarks only, with their figures printed (also appended to benchmark-results.jsonl); the
 # scale table (kcr next to the minimal reads, realm import and partialImport, with request counts and
 # kcr's peak RSS) also goes to benchmark-scale.md. Sizes below; override any of them, e.g.
-# `make bench KCR_BENCH_USERS=200 KCR_BENCH_GROUPS=100` for a quick run. KCR_BENCH_REPEAT: no-op plan
-# runs (median); KCR_BENCH_PARTIAL_IMPORT=0 leaves partialImport out. (The whole suite runs the scale
-# benchmark with tiny sizes, as a check that it works.)
+# `make bench KCR_BENCH_USERS=200 KCR_BENCH_GROUPS=100` for a quick run. KCR_BENCH_REPEAT: no-op
+# plan runs (median); KCR_BENCH_PARTIAL_IMPORT=N: partialImport up to N users only (0: never). The
+# whole suite runs the scale benchmark with tiny sizes, as a check that it works.
 bench: export KCR_BENCH_USERS ?= 200,2000,10000
 bench: export KCR_BENCH_GROUPS ?= 1000
 bench: export KCR_BENCH_CLIENTS ?= 500

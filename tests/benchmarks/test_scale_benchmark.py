@@ -4,13 +4,14 @@ For each size, on the realm of ``scale_realm`` (1,000 groups, 500 clients, 200 r
 default): Keycloak's own realm import (``POST /admin/realms``), partialImport into an empty realm,
 kcr's cold apply (the realm does not exist), kcr's no-op plan next to the minimal-read script
 (interleaved, ``KCR_BENCH_REPEAT`` times, medians), and a one-change apply. kcr runs as a subprocess
-(``kcr_run``) so that its peak RSS is its own. The table is printed (``make bench``), written to
+(``kcr_run``) so that its peak RSS is its own, and so does the minimal-read script (a new process
+that logs in, as kcr does). The table is printed (``make bench``), written to
 ``benchmark-scale.md`` and appended as JSON lines to ``$KCR_BENCH_OUT``.
 
 Not a timed test: figures depend on the machine and its load (compare ratios within one run). It
 asserts only outcomes: the cold apply converges (the no-op plan finds no change), the one-change apply
-succeeds, the realm import and the minimal reads work. ``KCR_BENCH_PARTIAL_IMPORT=0`` leaves
-partialImport out (it is slow: minutes at 2,000 users on 2 cores).
+succeeds, the realm import and the minimal reads work. ``KCR_BENCH_PARTIAL_IMPORT=N`` runs
+partialImport only up to N users (0: never; it is slow, minutes at 2,000 users on 2 cores).
 """
 
 from __future__ import annotations
@@ -54,17 +55,18 @@ def _drop(api: AdminClient, realm: str) -> None:
 
 @dataclasses.dataclass
 class Kcr:
-    """``kcr`` as a subprocess against the test server, with figures from ``kcr_run``."""
+    """``kcr`` (or the minimal-read script) as a subprocess against the test server, with figures from
+    ``kcr_run`` (or ``floor``)."""
 
     env: dict[str, str]
     work: Path
 
-    def __call__(self, *args: str) -> dict[str, Any]:
+    def __call__(self, *args: str, module: str = "tests.benchmarks.kcr_run") -> dict[str, Any]:
         figures = self.work / "figures.json"
         figures.unlink(missing_ok=True)
         with (self.work / "kcr.log").open("a", encoding="utf-8") as log:
             subprocess.run(
-                [sys.executable, "-m", "tests.benchmarks.kcr_run", str(figures), *args],
+                [sys.executable, "-m", module, str(figures), *args],
                 cwd=ROOT,
                 env=self.env,
                 stdout=log,
@@ -87,7 +89,7 @@ def measure(users: int, sizes: scale_realm.Sizes, api: AdminClient, kcr: Kcr, re
     out["realm_import"] = floor.realm_import(api, scale_realm.realm(imported, users, sizes)).as_dict()
     _drop(api, imported)
 
-    if os.environ.get("KCR_BENCH_PARTIAL_IMPORT", "1") != "0":
+    if users <= int(os.environ.get("KCR_BENCH_PARTIAL_IMPORT", str(sys.maxsize))):
         partial = f"bench-{users}-partial"
         _drop(api, partial)
         out["partial_import"] = floor.partial_import(api, scale_realm.realm(partial, users, sizes)).as_dict()
@@ -107,7 +109,7 @@ def measure(users: int, sizes: scale_realm.Sizes, api: AdminClient, kcr: Kcr, re
         for _ in range(repeat):  # interleaved, so that load changes hit both alike
             plans.append(kcr("plan", str(desired), "--detailed-exitcode"))
             assert plans[-1]["exit"] == 0, "the no-op plan found changes after the cold apply"
-            reads.append(floor.minimal_reads(api, name).as_dict())
+            reads.append(kcr(name, module="tests.benchmarks.floor"))
         out["noop_plan"] = {
             **plans[-1],
             "seconds": _median(plans, "seconds"),
