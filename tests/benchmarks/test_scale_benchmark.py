@@ -58,7 +58,7 @@ class Kcr:
     """``kcr`` (or the minimal-read script) as a subprocess against the test server, with figures from
     ``kcr_run`` (or ``floor``)."""
 
-    env: dict[str, str]
+    env: dict[str, str] = dataclasses.field(repr=False)  # holds the admin client's secret
     work: Path
 
     def __call__(self, *args: str, module: str = "tests.benchmarks.kcr_run") -> dict[str, Any]:

@@ -57,7 +57,7 @@ class Kcr:
 
     folder: Path
     server: KeycloakServer
-    env: dict[str, str]
+    env: dict[str, str] = field(repr=False)  # holds the admin client's secret: never in a failure report
 
     @property
     def path(self) -> str:
