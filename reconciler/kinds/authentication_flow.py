@@ -159,6 +159,7 @@ class AuthenticationFlowKind(Kind):
     sections = (Section(FLOWS, "list", AuthenticationFlow),)
     collection = FLOWS
     noun = "authentication flow"
+    declare_hint = "declare it under authenticationFlows, or name a built-in flow"
     read_lists_all = False  # read only when the realm declares, binds or overrides with flows
     access = (Access("/authentication", "view-realm", "manage-realm"),)
     export_files = ("authentication.yaml",)

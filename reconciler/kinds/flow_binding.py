@@ -17,7 +17,7 @@ from reconciler.compare import FieldDiff
 from reconciler.desired.representation import RealmSettings
 from reconciler.desired.state import DesiredRealm
 from reconciler.keycloak.client import seg
-from reconciler.kinds.base import Access, Context, Kind, LiveRealm, Obj
+from reconciler.kinds.base import Access, Context, Kind, LiveRealm, Obj, Reference
 
 
 class FlowBindingKind(Kind):
@@ -26,6 +26,8 @@ class FlowBindingKind(Kind):
     model = RealmSettings  # its fields are realm settings; the realm document holds them
     access = (Access("", "view-realm", "manage-realm"),)
     export_files = ("authentication.yaml",)
+    # Each binding is a realm setting naming a flow ("" : the setting's value).
+    references = tuple(Reference("", "authentication-flow", section=key) for key in REALM_FLOW_BINDINGS)
 
     def address(self, realm: str, key: str) -> str:
         return f"{realm}/flow-bindings"

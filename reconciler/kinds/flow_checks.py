@@ -36,22 +36,10 @@ def check_flows(realm: MergedRealm, flows: Names, found: Findings) -> None:
                 origin, sub, f"{say(NOUN, text)} is a sub-flow (topLevel: false)", "bind a top-level flow"
             )
 
-    for key in REALM_FLOW_BINDINGS:
-        origin, alias = realm.settings.get(key), realm.spec.get(key)
-        if origin is None or not isinstance(alias, str):
-            continue
-        text = shown(origin, alias)
-        if ("", alias) in flows.absent:
-            found.error(origin, (), f"{say(NOUN, text)} is declared with state: absent", "bind another flow")
-        elif ("", alias) not in flows.present and ("", alias) not in flows.builtin:
-            found.error(
-                origin,
-                (),
-                f"{say(NOUN, text)} is not declared in realm {realm.name!r}",
-                "declare it under authenticationFlows, or name a built-in flow",
-            )
-        else:
-            bound(origin, (), alias)
+    for key in REALM_FLOW_BINDINGS:  # that each names a declared or built-in flow is a Reference
+        origin = realm.settings.get(key)
+        if origin is not None:
+            bound(origin, (), realm.spec.get(key))
     for client, origin in realm.listed("clients"):
         for name, alias in (client.get(OVERRIDES) or {}).items():
             bound(origin, (OVERRIDES, name), alias)
