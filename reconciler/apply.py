@@ -36,6 +36,7 @@ from reconciler.errors import (
     ApplyError,
     ApplyInterrupted,
     ApplyReport,
+    BadRequest,
     Conflict,
     KcrError,
     KeycloakUnreachable,
@@ -127,7 +128,9 @@ class Applier:
         on_change: Callable[[Change, str], None] | None = None,
         break_lease: bool = False,
         kinds: Sequence[Kind] | None = None,
+        import_new_realms: bool = True,
     ) -> None:
+        self.import_new_realms = import_new_realms
         self.kinds: dict[str, Kind] = {k.name: k for k in (kinds if kinds is not None else REGISTRY)}
         self.api = api
         self.desired = desired
@@ -389,7 +392,7 @@ class Applier:
         current = live_objs.get(change.key)
         if change.action is Action.CREATE and current is None:
             try:
-                kind.create(ctx, change.key, want)
+                self._create(kind, ctx, change.key, want)
             except Conflict:
                 # Already there: created by Keycloak with its realm (a built-in), by an earlier
                 # interrupted run, or concurrently. Converge by updating what exists.
@@ -410,6 +413,30 @@ class Applier:
             ctx = self._ctx(change.realm)
         if verify:
             self._verify(kind, ctx, change.key, want)
+
+    def _create(self, kind: Kind, ctx: Context, key: str, want: Obj) -> None:
+        """Create one object; a new realm with what other kinds can have Keycloak's import make
+        exactly (``Kind.add_to_realm_import``), and with the ownership record naming those objects
+        (so they are recorded from the moment they exist). Their later creates then find them there
+        and only check them. If the import refuses the body (400, 500), the realm alone, and
+        everything one by one (with each object's own error)."""
+        carried: Obj = {}
+        record: dict[str, set[str]] = {}
+        if kind.is_realm and self.import_new_realms:
+            for other in sorted(self.kinds.values(), key=lambda k: k.phase):
+                keys = other.add_to_realm_import(ctx.desired, carried)
+                if keys and other.collection is not None:
+                    record.setdefault(other.collection, set()).update(keys)
+        if carried:
+            attributes = {**(want.get("attributes") or {}), ownership.ATTRIBUTE: ownership.dumps(record)}
+            try:
+                kind.create(ctx, key, {**want, **carried, "attributes": attributes})
+            except (BadRequest, ServerError):
+                pass  # the import is one transaction: nothing was made
+            else:
+                ctx.live.managed = record
+                return
+        kind.create(ctx, key, want)
 
     def _update(self, kind: Kind, ctx: Context, key: str, want: Obj, current: Obj) -> None:
         diffs = kind.compare(key, want, current, ctx)
@@ -523,10 +550,12 @@ def apply_plan(
     on_change: Callable[[Change, str], None] | None = None,
     break_lease: bool = False,
     kinds: Sequence[Kind] | None = None,
+    import_new_realms: bool = True,
 ) -> ApplyReport:
     """Execute ``plan`` (made against ``lives`` with ``kinds``, default: the registry) with the
     secrets of ``desired``. ``break_lease`` takes a realm's apply lease even from a holder that has
-    not expired (one known to be killed)."""
+    not expired (one known to be killed). A new realm is created with Keycloak's import where that is
+    exact, unless ``import_new_realms`` is False."""
     applier = Applier(
         api,
         desired,
@@ -536,6 +565,7 @@ def apply_plan(
         on_change=on_change,
         break_lease=break_lease,
         kinds=kinds,
+        import_new_realms=import_new_realms,
     )
     return applier.run(plan)
 

@@ -320,6 +320,13 @@ class Kind(ABC):
         return hashlib.sha256(canonical.encode()).hexdigest()[:16]
 
     # -- writes ----------------------------------------------------------------------------------
+    def add_to_realm_import(self, realm: DesiredRealm, body: Obj) -> list[str]:
+        """Add to ``body`` (the representation that creates a new realm, ``POST /admin/realms``) the
+        declared objects of this kind that Keycloak's import makes exactly as ``create`` would, and
+        return their keys; the rest are created one by one after it. ``body`` holds what earlier
+        phases added. Default: nothing (a kind carries only what a test proved exact)."""
+        return []
+
     @abstractmethod
     def create(self, ctx: Context, key: str, desired: Obj) -> None:
         """Create the object and everything declared on it; record its new id in ``ctx.live``."""

@@ -143,6 +143,44 @@ class GroupKind(Kind):
     def declared(self, realm: DesiredRealm) -> dict[str, Obj]:
         return dict(flatten(realm.spec.get("groups")))
 
+    def add_to_realm_import(self, realm: DesiredRealm, body: Obj) -> list[str]:
+        """Declared groups whose role mappings name only roles in the import, with their subgroups
+        (a group left out takes its subtree with it: children need their parent)."""
+        roles = body.get("roles") or {}
+        realm_roles = {r["name"] for r in roles.get("realm") or []}
+        client_roles = {(cid, r["name"]) for cid, reps in (roles.get("client") or {}).items() for r in reps}
+        paths: list[str] = []
+
+        def carried(groups: list[Obj] | None, parent: str) -> list[Obj]:
+            out = []
+            for group in groups or []:
+                mapped_client_roles = {
+                    (cid, name)
+                    for cid, names in (group.get("clientRoles") or {}).items()
+                    for name in names or []
+                }
+                if (
+                    group.get(STATE_KEY) == "absent"
+                    or not set(group.get("realmRoles") or []) <= realm_roles
+                    or not mapped_client_roles <= client_roles
+                ):
+                    continue
+                rep: Obj = {
+                    k: group[k] for k in ("name", "description", "realmRoles", "clientRoles") if k in group
+                }
+                if group.get("attributes"):
+                    rep["attributes"] = merge_list_attributes({}, group["attributes"])
+                path = f"{parent}/{group['name']}"
+                paths.append(path)
+                rep[SUBGROUPS] = carried(group.get(SUBGROUPS), path)
+                out.append(rep)
+            return out
+
+        groups = carried(realm.spec.get("groups"), "")
+        if groups:
+            body["groups"] = groups
+        return paths
+
     # -- live side -------------------------------------------------------------------------------
     def read(self, ctx: Context) -> dict[str, Obj]:
         export = partial_export(ctx)

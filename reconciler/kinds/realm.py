@@ -38,6 +38,9 @@ READ_ONLY = frozenset(
 NOT_SETTINGS = READ_ONLY | frozenset(REALM_FLOW_BINDINGS)
 
 
+IMPORT_TIMEOUT = 900.0  # seconds
+
+
 class RealmKind(Kind):
     name = "realm"
     phase = 10
@@ -93,8 +96,10 @@ class RealmKind(Kind):
         return super().fingerprint({**live, "attributes": attrs})
 
     def create(self, ctx: Context, key: str, desired: Obj) -> None:
+        # ``desired`` may carry other kinds' objects (``Kind.add_to_realm_import``): one import, which
+        # takes minutes for large realms on a busy server.
         body: dict[str, Any] = {"enabled": True, **desired, "realm": key}
-        ctx.api.post("", body)
+        ctx.api.request("POST", "", json=body, timeout=IMPORT_TIMEOUT)
         rep = ctx.api.get(f"/{seg(key)}")
         ctx.live.exists = True
         ctx.live.ids.realm = rep

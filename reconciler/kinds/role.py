@@ -43,7 +43,7 @@ from reconciler.errors import DesiredStateError, NotFound, Problem
 from reconciler.export import defaults
 from reconciler.export.values import named_with_attributes, role_map
 from reconciler.keycloak.client import seg
-from reconciler.kinds.base import Access, Context, Kind, LiveRealm, Obj, Reference, Section
+from reconciler.kinds.base import STATE_KEY, Access, Context, Kind, LiveRealm, Obj, Reference, Section
 from reconciler.kinds.bulk_read import partial_export
 from reconciler.kinds.lookup import RoleRef, role_key
 from reconciler.kinds.role_cycles import check_cycles
@@ -244,6 +244,49 @@ class RoleKind(Kind):
         refs = declared_refs(realm)
         order = dependency_order({key: composite_targets(spec) for key, (_, spec) in refs.items()})
         return {key: refs[key][1] for key in order}
+
+    def add_to_realm_import(self, realm: DesiredRealm, body: Obj) -> list[str]:
+        """Declared roles whose client and composites are all in the import (not built-ins: Keycloak
+        makes those with the realm, and kcr then updates them)."""
+        clients = {c["clientId"] for c in body.get("clients") or []}
+        refs = {
+            key: (ref, spec)
+            for key, (ref, spec) in declared_refs(realm).items()
+            if spec.get(STATE_KEY) != "absent"
+            and not self.is_builtin(key, spec, realm.name)
+            and (ref[0] is None or ref[0] in clients)
+        }
+        carried = set(refs)
+        while True:  # a role goes with the import only if every role it contains does
+            left = {k for k in carried if all(t in carried for t in composite_targets(refs[k][1]))}
+            if left == carried:
+                break
+            carried = left
+        realm_roles: list[Obj] = []
+        client_roles: dict[str, list[Obj]] = {}
+        for key in sorted(carried):
+            (client_id, name), spec = refs[key]
+            rep: Obj = {"name": name}
+            if spec.get("description") is not None:
+                rep["description"] = spec["description"]
+            if spec.get("attributes"):
+                rep["attributes"] = merge_list_attributes({}, spec["attributes"])
+            if composite_targets(spec):
+                composites = spec["composites"]
+                rep["composite"] = True
+                rep["composites"] = {
+                    "realm": list(composites.get("realm") or []),
+                    "client": {
+                        cid: list(names or []) for cid, names in (composites.get("client") or {}).items()
+                    },
+                }
+            if client_id is None:
+                realm_roles.append(rep)
+            else:
+                client_roles.setdefault(client_id, []).append(rep)
+        if carried:
+            body["roles"] = {"realm": realm_roles, "client": client_roles}
+        return sorted(carried)
 
     # -- live side -------------------------------------------------------------------------------
     def read(self, ctx: Context) -> dict[str, Obj]:

@@ -140,7 +140,11 @@ def test_lost_answer_to_a_delete_means_done(
     converged(kcr)
 
 
-def test_lost_answer_to_a_create_converges(kcr: Kcr, proxy: FaultProxy, fresh_realm: str) -> None:
+def test_lost_answer_to_a_create_converges(
+    kcr: Kcr, proxy: FaultProxy, admin_api: AdminClient, fresh_realm: str
+) -> None:
+    # The realm exists, so that the group is posted on its own (a new realm's import would carry it).
+    admin_api.post("", {"realm": fresh_realm, "enabled": True})
     kcr.write({"realm": fresh_realm, "groups": [{"name": "made", "attributes": {"a": ["1"]}}]})
     proxy.inject("POST", GROUPS, "reset", after_upstream=True)
     result = apply_through(kcr, proxy)
