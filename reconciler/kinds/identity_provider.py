@@ -38,8 +38,11 @@ class IdentityProvider(Resource):
     """An identity provider users can log in through (``alias`` names it)."""
 
     required: ClassVar[str | None] = "alias"
-    read_only: ClassVar[frozenset[str]] = frozenset({"id", *COMPUTED, "updateProfileFirstLogin"})
-    unmanaged: ClassVar[frozenset[str]] = frozenset({"updateProfileFirstLoginMode"})
+    # updateProfileFirstLoginMode: a legacy field with no effect (the first broker login flow's review
+    # profile step decides); Keycloak before 26.5 writes "on" on every provider, even in its own export.
+    read_only: ClassVar[frozenset[str]] = frozenset(
+        {"id", *COMPUTED, "updateProfileFirstLogin", "updateProfileFirstLoginMode"}
+    )
 
     alias: str | None = None
     displayName: str | None = None
@@ -129,8 +132,8 @@ class IdentityProviderKind(Kind):
 
 def export_provider(live: Obj) -> Obj:
     """What a provider declares; the masked secret is left out (a comment hint could name it), and so is
-    what kcr does not manage (before 26.5 Keycloak shows ``updateProfileFirstLoginMode`` on every one)."""
-    left_out = COMPUTED | IdentityProvider.unmanaged | {"config"}
+    what the server writes on its own (before 26.5 ``updateProfileFirstLoginMode`` on every one)."""
+    left_out = COMPUTED | IdentityProvider.read_only | {"config"}
     out: Obj = {k: v for k, v in live.items() if k not in left_out and v is not None}
     config = string_map(live.get("config"), drop={SECRET})
     if config:

@@ -46,6 +46,18 @@ Source = Literal["external", "container", "distribution"]
 __all__ = ["DEFAULT_VERSION", "KeycloakLaunchError", "KeycloakServer", "start_keycloak"]
 
 
+class SecretEnv(dict[str, str]):
+    """Environment variables whose repr hides secret values: pytest prints fixtures' reprs in a
+    failing test's report, and the admin client's secret must not appear there."""
+
+    def __repr__(self) -> str:
+        shown = {k: "***" if any(w in k for w in _SECRET_WORDS) else v for k, v in self.items()}
+        return repr(shown)
+
+
+_SECRET_WORDS = ("SECRET", "PASSWORD", "TOKEN")
+
+
 @dataclass(frozen=True)
 class KeycloakServer:
     url: str
@@ -72,7 +84,7 @@ class KeycloakServer:
         )
 
     def env(self) -> dict[str, str]:
-        env = {"KEYCLOAK_URL": self.url, "KEYCLOAK_CLIENT_ID": self.client_id}
+        env = SecretEnv(KEYCLOAK_URL=self.url, KEYCLOAK_CLIENT_ID=self.client_id)
         if self.username:
             env["KEYCLOAK_USER"] = self.username
             env["KEYCLOAK_PASSWORD"] = self.password or ""

@@ -19,7 +19,7 @@ from reconciler.cli import main
 from reconciler.errors import NotFound
 from reconciler.keycloak.client import AdminClient, seg
 from reconciler.testing.oidc import Realm
-from reconciler.testing.server import KeycloakServer
+from reconciler.testing.server import KeycloakServer, SecretEnv
 from reconciler.versions import STANDARD_TOKEN_EXCHANGE, has
 
 REPO = Path(__file__).resolve().parents[2]
@@ -79,7 +79,7 @@ def e2e_env(keycloak: KeycloakServer) -> Iterator[dict[str, str]]:
     """KEYCLOAK_* connection variables and the example's secrets, set for the whole module."""
     # Contoso's corporate IdP is the stand-in realm on the same server.
     issuer = f"{keycloak.url.rstrip('/')}/realms/{CORPORATE_REALM}"
-    env = {**keycloak.env(), **EXAMPLE_ENV, "CONTOSO_IDP_ISSUER": issuer}
+    env = SecretEnv({**keycloak.env(), **EXAMPLE_ENV, "CONTOSO_IDP_ISSUER": issuer})
     with pytest.MonkeyPatch.context() as mp:
         for name in CONNECTION_VARS:
             mp.delenv(name, raising=False)

@@ -310,3 +310,21 @@ def test_an_exports_masked_secret_is_dropped_with_a_warning(tmp_path: Path) -> N
     assert [c.get("secret") for c in state.realms["acme"].spec["clients"]] == [None, None]
     assert [w.path for w in state.warnings] == ["clients[0].secret"]
     assert "**********" in state.warnings[0].message  # the mask itself, never a secret
+
+
+def test_what_keycloak_before_26_5_writes_on_every_identity_provider_is_dropped_silently(
+    tmp_path: Path,
+) -> None:
+    # Keycloak 26.0 to 26.4 write updateProfileFirstLoginMode "on" on every provider, in their own
+    # export too: a legacy field without effect, not a setting a user made.
+    write(
+        tmp_path,
+        "realm.json",
+        """{"realm": "acme", "identityProviders": [{"alias": "corp", "providerId": "oidc",
+ "internalId": "1", "updateProfileFirstLoginMode": "on", "config": {"clientId": "kc"}}]}""",
+    )
+    state = load([str(tmp_path)], env={})
+    assert state.warnings == []
+    assert state.realms["acme"].spec["identityProviders"] == [
+        {"alias": "corp", "providerId": "oidc", "config": {"clientId": "kc"}}
+    ]
