@@ -16,7 +16,7 @@ from click.testing import Result
 from reconciler.desired import load
 from reconciler.keycloak.client import AdminClient, seg
 from tests.e2e.conftest import REALM, SHIPPED, kcr
-from tests.integration.conftest import dump_yaml
+from tests.integration.conftest import deny_role_flows, dump_yaml
 
 pytestmark = [
     pytest.mark.e2e,
@@ -41,33 +41,14 @@ KEYS = (
 
 
 def _extension() -> dict[str, Any]:
+    flows, configs = deny_role_flows(
+        "e2e strict login", "e2e deny blocked", "e2e blocked role", role="e2e-blocked"
+    )
+    flows[0]["description"] = "password, then deny the blocked"
     doc: dict[str, Any] = {
         "realm": REALM,
-        "authenticationFlows": [
-            {
-                "alias": "e2e strict login",
-                "providerId": "basic-flow",
-                "description": "password, then deny the blocked",
-                "authenticationExecutions": [
-                    {"authenticator": "auth-username-password-form", "requirement": "REQUIRED"},
-                    {"flowAlias": "e2e deny blocked", "requirement": "CONDITIONAL"},
-                ],
-            },
-            {
-                "alias": "e2e deny blocked",
-                "providerId": "basic-flow",
-                "topLevel": False,
-                "authenticationExecutions": [
-                    {
-                        "authenticator": "conditional-user-role",
-                        "requirement": "REQUIRED",
-                        "authenticatorConfig": "e2e blocked role",
-                    },
-                    {"authenticator": "deny-access-authenticator", "requirement": "REQUIRED"},
-                ],
-            },
-        ],
-        "authenticatorConfig": [{"alias": "e2e blocked role", "config": {"condUserRole": "e2e-blocked"}}],
+        "authenticationFlows": flows,
+        "authenticatorConfig": configs,
         "clients": [
             {
                 "clientId": "e2e-flow-override",

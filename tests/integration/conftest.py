@@ -160,6 +160,38 @@ def login_user(name: str, **fields: Any) -> Doc:
     }
 
 
+def deny_role_flows(top: str, sub: str, config: str, role: str) -> tuple[list[Doc], list[Doc]]:
+    """A top-level flow ``top``: the password form, then the conditional sub-flow ``sub`` that denies
+    users holding realm role ``role`` (condition configured by authenticator config ``config``).
+    Returns the flows and the configs, in the realm representation's shape."""
+    flows = [
+        {
+            "alias": top,
+            "providerId": "basic-flow",
+            "topLevel": True,
+            "authenticationExecutions": [
+                {"authenticator": "auth-username-password-form", "requirement": "REQUIRED"},
+                {"flowAlias": sub, "requirement": "CONDITIONAL"},
+            ],
+        },
+        {
+            "alias": sub,
+            "providerId": "basic-flow",
+            "topLevel": False,
+            "authenticationExecutions": [
+                {
+                    "authenticator": "conditional-user-role",
+                    "requirement": "REQUIRED",
+                    "authenticatorConfig": config,
+                },
+                {"authenticator": "deny-access-authenticator", "requirement": "REQUIRED"},
+            ],
+        },
+    ]
+    configs = [{"alias": config, "config": {"condUserRole": role, "negate": False}}]
+    return flows, configs
+
+
 def find_one(api: AdminClient, realm: str, collection: str, **query: str) -> dict[str, Any] | None:
     """The object of ``collection`` whose fields equal ``query`` exactly, or None."""
     params: dict[str, Any] = {**query, "exact": "true", "briefRepresentation": "false"}

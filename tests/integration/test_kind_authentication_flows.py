@@ -18,7 +18,7 @@ from reconciler.keycloak.client import AdminClient, seg
 from reconciler.plan import Action
 from reconciler.testing.browser import BrowserLogin
 from reconciler.testing.oidc import Realm, TokenError
-from tests.integration.conftest import Kcr
+from tests.integration.conftest import Kcr, deny_role_flows, login_user
 
 pytestmark = pytest.mark.integration
 
@@ -119,32 +119,7 @@ def test_one_change_at_a_time_shows_the_step_that_changed(
 
 def _browser_strict(role: str = "blocked") -> tuple[list[Doc], list[Doc]]:
     """A browser flow: the password form, then a conditional sub-flow that denies users with ``role``."""
-    flows = [
-        {
-            "alias": "strict-browser",
-            "providerId": "basic-flow",
-            "topLevel": True,
-            "authenticationExecutions": [
-                {"authenticator": "auth-username-password-form", "requirement": "REQUIRED"},
-                {"flowAlias": "strict-deny", "requirement": "CONDITIONAL"},
-            ],
-        },
-        {
-            "alias": "strict-deny",
-            "providerId": "basic-flow",
-            "topLevel": False,
-            "authenticationExecutions": [
-                {
-                    "authenticator": "conditional-user-role",
-                    "requirement": "REQUIRED",
-                    "authenticatorConfig": "strict-role",
-                },
-                {"authenticator": DENY, "requirement": "REQUIRED"},
-            ],
-        },
-    ]
-    configs = [{"alias": "strict-role", "config": {"condUserRole": role, "negate": False}}]
-    return flows, configs
+    return deny_role_flows("strict-browser", "strict-deny", "strict-role", role)
 
 
 def test_sub_flows_and_configs(kcr: Kcr, admin_api: AdminClient, empty_realm: str) -> None:
@@ -271,24 +246,11 @@ def _direct_grant_realm(realm: str) -> Doc:
         "redirectUris": [CALLBACK],
     }
 
-    def user(name: str, roles: list[str]) -> Doc:
-        return {
-            "username": name,
-            "enabled": True,
-            "email": f"{name}@example.com",
-            "firstName": name.capitalize(),
-            "lastName": "Example",
-            "realmRoles": roles,
-            "credentials": [
-                {"type": "password", "value": f"{name.capitalize()}-password-1", "temporary": False}
-            ],
-        }
-
     return {
         "realm": realm,
         "roles": {"realm": [{"name": "blocked"}]},
         "clients": [client],
-        "users": [user("alice", []), user("bob", ["blocked"])],
+        "users": [login_user("alice", realmRoles=[]), login_user("bob", realmRoles=["blocked"])],
     }
 
 

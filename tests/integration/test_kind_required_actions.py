@@ -15,7 +15,7 @@ from reconciler.keycloak.client import AdminClient, seg
 from reconciler.plan import Action
 from reconciler.testing.browser import BrowserLogin
 from reconciler.testing.oidc import Realm, TokenError
-from tests.integration.conftest import Kcr
+from tests.integration.conftest import Kcr, login_user
 
 pytestmark = pytest.mark.integration
 
@@ -124,18 +124,6 @@ def test_export_of_a_realm_configured_by_hand_plans_no_change(
 def test_an_action_enabled_by_kcr_is_what_a_login_faces(
     kcr: Kcr, admin_api: AdminClient, fresh_realm: str
 ) -> None:
-    def user(name: str) -> Doc:
-        return {
-            "username": name,
-            "enabled": True,
-            "email": f"{name}@example.com",
-            "firstName": name.capitalize(),
-            "lastName": "Example",
-            "credentials": [
-                {"type": "password", "value": f"{name.capitalize()}-password-1", "temporary": False}
-            ],
-        }
-
     client = {
         "clientId": CLIENT,
         "publicClient": False,
@@ -143,7 +131,7 @@ def test_an_action_enabled_by_kcr_is_what_a_login_faces(
         "directAccessGrantsEnabled": True,
         "redirectUris": [CALLBACK],
     }
-    doc: Doc = {"realm": fresh_realm, "clients": [client], "users": [user("alice")]}
+    doc: Doc = {"realm": fresh_realm, "clients": [client], "users": [login_user("alice")]}
     kcr.write(doc)
     kcr.apply_converged()
     realm = Realm(kcr.server.url, fresh_realm)
@@ -152,8 +140,8 @@ def test_an_action_enabled_by_kcr_is_what_a_login_faces(
     # kcr enables the terms as a default action: a user made afterwards must accept them at login.
     terms = {"alias": "TERMS_AND_CONDITIONS", "enabled": True, "defaultAction": True}
     # carol declares no pending action: Keycloak adds the default one at creation, kcr takes it away.
-    carol = {**user("carol"), "requiredActions": []}
-    kcr.write({**doc, "requiredActions": [terms], "users": [user("alice"), user("bob"), carol]})
+    carol = {**login_user("carol"), "requiredActions": []}
+    kcr.write({**doc, "requiredActions": [terms], "users": [login_user("alice"), login_user("bob"), carol]})
     kcr.apply_converged()
     assert realm.password_grant(CLIENT, "carol", "Carol-password-1", SECRET)["access_token"]
     with pytest.raises(TokenError, match="Account is not fully set up"):
