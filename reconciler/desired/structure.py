@@ -21,6 +21,7 @@ from reconciler.desired import representation as m
 from reconciler.desired.language import Realm
 from reconciler.desired.positions import DocPath, Document, dotted
 from reconciler.errors import Problem
+from reconciler.kinds import REGISTRY
 
 Shape = tuple[str, type[m.Model]]  # ("object" | "list" | "maplist", model)
 
@@ -197,9 +198,7 @@ def check_document(doc: Document) -> Checked:
     if cleaner.problems:
         return Checked(None, cleaner.problems, cleaner.warnings)
     spec = model.model_dump(exclude_unset=True, by_alias=True)
-    _flow_overrides_by_alias(spec, doc.data)
-    _drop_hashed_credentials(spec, doc, cleaner.warnings)
-    problems = _check_client_secrets(spec, doc, cleaner.warnings)
+    problems = [p for kind in REGISTRY for p in kind.from_export(spec, doc, cleaner.warnings)]
     if problems:
         return Checked(None, problems, cleaner.warnings)
     return Checked(spec, [], cleaner.warnings)
@@ -214,84 +213,3 @@ def _from_pydantic(doc: Document, error: Any) -> Problem:
     if message is None:
         message = str(error["msg"]).replace("Input should be", "must be")
     return Problem(message, doc.location(path, key=at_key), dotted(path), hint)
-
-
-def _flow_overrides_by_alias(spec: dict[str, Any], data: dict[str, Any]) -> None:
-    """A Keycloak export names a client's override flows by id (the flow's ``id`` in the same
-    document): the language names them by alias."""
-    flows = data.get("authenticationFlows")
-    if not isinstance(flows, list):
-        return
-    aliases = {f["id"]: f.get("alias") for f in flows if isinstance(f, dict) and isinstance(f.get("id"), str)}
-    for client in spec.get("clients") or []:
-        overrides = client.get("authenticationFlowBindingOverrides")
-        if isinstance(overrides, dict):
-            client["authenticationFlowBindingOverrides"] = {
-                k: aliases.get(v, v) for k, v in overrides.items()
-            }
-
-
-def _drop_hashed_credentials(
-    spec: dict[str, Any], doc: Document, warnings: list[tuple[str, Problem]]
-) -> None:
-    """An export's hashed credentials carry no ``value``: kcr cannot set them, so they are dropped."""
-    for i, user in enumerate(spec.get("users") or []):
-        creds = user.get("credentials")
-        if not creds:
-            continue
-        kept = [c for c in creds if c.get("value") is not None]
-        if len(kept) != len(creds):
-            warnings.append(
-                (
-                    "users[].credentials",
-                    Problem(
-                        "a credential without 'value' (a hashed export) is not managed by kcr: ignored",
-                        doc.location(("users", i, "credentials"), key=True),
-                        f"users[{i}].credentials",
-                        "declare the password as value: ${env:...} to manage it",
-                    ),
-                )
-            )
-            if kept:
-                user["credentials"] = kept
-            else:
-                del user["credentials"]
-
-
-MASKED_SECRET = "**********"  # what exports and GET write in place of a client secret
-
-
-def _check_client_secrets(
-    spec: dict[str, Any], doc: Document, warnings: list[tuple[str, Problem]]
-) -> list[Problem]:
-    """An export's masked secret is not a secret: dropped (storing it would make "**********" the
-    secret). A public client has no secret: Keycloak drops one, so declaring it never converges."""
-    problems: list[Problem] = []
-    for i, client in enumerate(spec.get("clients") or []):
-        if "secret" not in client:
-            continue
-        path: DocPath = ("clients", i, "secret")
-        if client["secret"] == MASKED_SECRET:
-            del client["secret"]
-            warnings.append(
-                (
-                    "clients[].secret",
-                    Problem(
-                        "the masked secret of an export ('**********') is not the secret: ignored",
-                        doc.location(path, key=True),
-                        dotted(path),
-                        "declare it as secret: ${env:NAME} to manage it; left out, Keycloak keeps the "
-                        "client's secret (or makes one for a new client)",
-                    ),
-                )
-            )
-        elif client.get("publicClient") is True and client["secret"] is not None:
-            problems.append(
-                Problem(
-                    "a public client has no secret (Keycloak drops it, so it would never match)",
-                    doc.location(path, key=True),
-                    dotted(path),
-                    "remove secret, or set publicClient: false",
-                )
-            )
-    return problems

@@ -26,19 +26,20 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Iterable, Mapping
-from typing import ClassVar, Literal
+from typing import Any, ClassVar, Literal
 
 from pydantic import Field
 
 from reconciler.builtins import BUILTIN_FLOWS, REALM_FLOW_BINDINGS
 from reconciler.compare import FieldDiff, Rules
 from reconciler.desired.declared import Findings, MergedRealm, Name, Names
+from reconciler.desired.positions import Document
 from reconciler.desired.representation import Model, Resource
 from reconciler.desired.state import DesiredRealm
 from reconciler.errors import KcrError, NotFound, Problem
 from reconciler.keycloak.client import seg
 from reconciler.kinds.base import Access, Cascade, Context, Kind, LiveRealm, Obj, Section, without_extensions
-from reconciler.kinds.flow_checks import check_flows
+from reconciler.kinds.flow_checks import check_flows, flow_overrides_by_alias
 from reconciler.kinds.flow_live_checks import check_flows_live
 from reconciler.kinds.flow_steps import built_in_match, identity
 
@@ -187,6 +188,12 @@ class AuthenticationFlowKind(Kind):
 
     def builtin_names(self, realm: str) -> Iterable[Name]:
         return (("", alias) for alias in BUILTIN_FLOWS)
+
+    def from_export(
+        self, spec: dict[str, Any], doc: Document, warnings: list[tuple[str, Problem]]
+    ) -> list[Problem]:
+        flow_overrides_by_alias(spec, doc.data)
+        return []
 
     def check_declared(self, realm: MergedRealm, names: Mapping[str, Names], found: Findings) -> None:
         check_flows(realm, names[self.name], found)

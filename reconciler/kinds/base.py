@@ -34,6 +34,7 @@ from typing import Any, ClassVar, Literal
 
 from reconciler.compare import FieldDiff, Rules, diff_declared, redact, scalar_to_str
 from reconciler.desired.declared import Declared, Findings, MergedRealm, Name, Names, twice
+from reconciler.desired.positions import Document
 from reconciler.desired.representation import Model
 from reconciler.desired.state import DesiredRealm
 from reconciler.errors import Problem
@@ -260,6 +261,14 @@ class Kind(ABC):
     ) -> None:
         """Checks of this kind's declared objects that are not references (``names``: kind name ->
         the names that kind declares, for the kinds with a ``noun``)."""
+
+    def from_export(
+        self, spec: dict[str, Any], doc: Document, warnings: list[tuple[str, Problem]]
+    ) -> list[Problem]:
+        """Turns what a Keycloak export writes for this kind into the declared form, in ``spec`` (the
+        document's realm as validated): ids into names, values kcr cannot manage dropped with a
+        warning (``(key, problem)``); returns problems that make the document invalid."""
+        return []
 
     def check_live(self, desired: DesiredRealm, live: LiveRealm) -> list[Problem]:
         """Checks of this kind's declared objects against the live realm that are not references,

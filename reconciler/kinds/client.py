@@ -25,8 +25,10 @@ from typing import Any, ClassVar
 from reconciler.builtins import BUILTIN_CLIENTS
 from reconciler.compare import FieldDiff, Rules, diff_declared, scalar_to_str
 from reconciler.desired.declared import Findings, MergedRealm, Name, Names
+from reconciler.desired.positions import Document
 from reconciler.desired.representation import Client
 from reconciler.desired.state import DesiredRealm
+from reconciler.errors import Problem
 from reconciler.export import defaults
 from reconciler.export.values import empty, env_name, exported_fields, string_map
 from reconciler.export.yaml_text import Hint
@@ -43,7 +45,7 @@ from reconciler.kinds.base import (
     Section,
     without_extensions,
 )
-from reconciler.kinds.client_checks import check_clients
+from reconciler.kinds.client_checks import check_client_secrets, check_clients
 from reconciler.kinds.client_scope import (
     DEFAULT_LIST,
     DEFAULT_PROTOCOL,
@@ -176,6 +178,11 @@ class ClientKind(Kind):
 
     def builtin_names(self, realm: str) -> Iterable[Name]:
         return (("", client_id) for client_id in BUILTIN_CLIENTS)
+
+    def from_export(
+        self, spec: dict[str, Any], doc: Document, warnings: list[tuple[str, Problem]]
+    ) -> list[Problem]:
+        return check_client_secrets(spec, doc, warnings)
 
     def check_declared(self, realm: MergedRealm, names: Mapping[str, Names], found: Findings) -> None:
         check_clients(realm, names[ClientScopeKind.name], found)

@@ -17,6 +17,7 @@ from reconciler.builtins import (
 )
 from reconciler.compare import Rules, diff_declared
 from reconciler.desired.declared import Findings, MergedRealm, Names, Origin, at, path_of, shown, unresolved
+from reconciler.desired.positions import DocPath, Document, dotted
 from reconciler.errors import Problem
 
 _SCHEME = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*):(.*)", re.DOTALL)
@@ -136,3 +137,42 @@ def _check_realm_management(realm: MergedRealm, found: Findings) -> None:
                 f"{_REFUSED}: its roles cannot be created or deleted",
                 f"remove this role from {collection}",
             )
+
+
+MASKED_SECRET = "**********"  # what exports and GET write in place of a client secret
+
+
+def check_client_secrets(
+    spec: dict[str, Any], doc: Document, warnings: list[tuple[str, Problem]]
+) -> list[Problem]:
+    """An export's masked secret is not a secret: dropped (storing it would make "**********" the
+    secret). A public client has no secret: Keycloak drops one, so declaring it never converges."""
+    problems: list[Problem] = []
+    for i, client in enumerate(spec.get("clients") or []):
+        if "secret" not in client:
+            continue
+        path: DocPath = ("clients", i, "secret")
+        if client["secret"] == MASKED_SECRET:
+            del client["secret"]
+            warnings.append(
+                (
+                    "clients[].secret",
+                    Problem(
+                        "the masked secret of an export ('**********') is not the secret: ignored",
+                        doc.location(path, key=True),
+                        dotted(path),
+                        "declare it as secret: ${env:NAME} to manage it; left out, Keycloak keeps the "
+                        "client's secret (or makes one for a new client)",
+                    ),
+                )
+            )
+        elif client.get("publicClient") is True and client["secret"] is not None:
+            problems.append(
+                Problem(
+                    "a public client has no secret (Keycloak drops it, so it would never match)",
+                    doc.location(path, key=True),
+                    dotted(path),
+                    "remove secret, or set publicClient: false",
+                )
+            )
+    return problems

@@ -134,3 +134,18 @@ def _check_flow(
                     f"authenticator config {shown(origin, config, *sub)} is not declared",
                     "declare it under authenticatorConfig",
                 )
+
+
+def flow_overrides_by_alias(spec: dict[str, Any], data: dict[str, Any]) -> None:
+    """A Keycloak export names a client's override flows by id (the flow's ``id`` in the same
+    document): the language names them by alias."""
+    flows = data.get("authenticationFlows")
+    if not isinstance(flows, list):
+        return
+    aliases = {f["id"]: f.get("alias") for f in flows if isinstance(f, dict) and isinstance(f.get("id"), str)}
+    for client in spec.get("clients") or []:
+        overrides = client.get("authenticationFlowBindingOverrides")
+        if isinstance(overrides, dict):
+            client["authenticationFlowBindingOverrides"] = {
+                k: aliases.get(v, v) for k, v in overrides.items()
+            }

@@ -37,9 +37,10 @@ from typing import Any, ClassVar
 
 from reconciler.compare import FieldDiff, Rules, diff_declared, str_list
 from reconciler.desired.declared import Findings, MergedRealm, Names
+from reconciler.desired.positions import Document
 from reconciler.desired.representation import User
 from reconciler.desired.state import DesiredRealm
-from reconciler.errors import BadRequest, KcrError, NotFound
+from reconciler.errors import BadRequest, KcrError, NotFound, Problem
 from reconciler.export import defaults
 from reconciler.export.values import empty, env_name, list_map, role_map
 from reconciler.export.yaml_text import Hint
@@ -57,7 +58,12 @@ from reconciler.kinds.base import (
 )
 from reconciler.kinds.client import ClientKind
 from reconciler.kinds.role import live_default_role, role_mapping_references
-from reconciler.kinds.user_checks import SA_CLIENT, check_service_accounts, user_names
+from reconciler.kinds.user_checks import (
+    SA_CLIENT,
+    check_service_accounts,
+    drop_hashed_credentials,
+    user_names,
+)
 
 PROFILE_FIELDS = ("username", "email", "firstName", "lastName", "enabled", "emailVerified")
 REP_FIELDS = frozenset({*PROFILE_FIELDS, "attributes", "requiredActions"})
@@ -154,6 +160,12 @@ class UserKind(Kind):
 
     def normalise(self, name: str) -> str:
         return name.lower()
+
+    def from_export(
+        self, spec: dict[str, Any], doc: Document, warnings: list[tuple[str, Problem]]
+    ) -> list[Problem]:
+        drop_hashed_credentials(spec, doc, warnings)
+        return []
 
     def check_declared(self, realm: MergedRealm, names: Mapping[str, Names], found: Findings) -> None:
         check_service_accounts(self.declared_objects(realm), ClientKind().declared_objects(realm), found)

@@ -5,8 +5,11 @@ or, for a client's service account, by ``serviceAccountClientId``; usernames com
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 from reconciler.desired.declared import Declared, Findings, Names, Origin, at, shown
+from reconciler.desired.positions import Document
+from reconciler.errors import Problem
 
 SA_CLIENT = "serviceAccountClientId"
 
@@ -52,3 +55,28 @@ def check_service_accounts(users: Iterable[Declared], clients: Iterable[Declared
                 f"client {sa_client!r} has serviceAccountsEnabled: false",
                 "set serviceAccountsEnabled: true on the client",
             )
+
+
+def drop_hashed_credentials(spec: dict[str, Any], doc: Document, warnings: list[tuple[str, Problem]]) -> None:
+    """An export's hashed credentials carry no ``value``: kcr cannot set them, so they are dropped."""
+    for i, user in enumerate(spec.get("users") or []):
+        creds = user.get("credentials")
+        if not creds:
+            continue
+        kept = [c for c in creds if c.get("value") is not None]
+        if len(kept) != len(creds):
+            warnings.append(
+                (
+                    "users[].credentials",
+                    Problem(
+                        "a credential without 'value' (a hashed export) is not managed by kcr: ignored",
+                        doc.location(("users", i, "credentials"), key=True),
+                        f"users[{i}].credentials",
+                        "declare the password as value: ${env:...} to manage it",
+                    ),
+                )
+            )
+            if kept:
+                user["credentials"] = kept
+            else:
+                del user["credentials"]
