@@ -18,7 +18,8 @@ types (``Users``, ``Groups``, ``Clients``, ``Roles``, ...) and scopes (``view``,
   [scope names], policies: [policy names]}``; ``PUT`` of the same paths with ``/{id}`` updates.
 
 kcr shows and takes names: a permission's ``config.resources`` are group paths, usernames, clientIds
-or role names (``client/role``) after its ``resourceType``.
+or role names (``client/role``) after its ``resourceType``. ``kcr export`` writes them in the declared
+form, references as YAML lists of names (``export_settings``).
 """
 
 from __future__ import annotations
@@ -26,12 +27,17 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from reconciler.desired.authorization_refs import ADMIN_PERMISSIONS, ADMIN_RESOURCE_TYPES, PERMISSION_TYPES
+from reconciler.desired.authorization_refs import (
+    ADMIN_PERMISSIONS,
+    ADMIN_RESOURCE_TYPES,
+    PERMISSION_TYPES,
+    REFERENCE_KEYS,
+)
 from reconciler.errors import MissingReference
 from reconciler.keycloak.client import seg
 from reconciler.kinds.base import Context, Obj
 
-__all__ = ["ADMIN_PERMISSIONS", "read_policies", "read_settings", "typed_body"]
+__all__ = ["ADMIN_PERMISSIONS", "export_settings", "read_policies", "read_settings", "typed_body"]
 ALL = {"first": 0, "max": -1}
 NAMED_CONFIG = ("users", "roles", "groups", "clients")  # policy config keys whose ids become names
 
@@ -183,3 +189,33 @@ def typed_body(ctx: Context, item: Mapping[str, Any]) -> tuple[str, Obj]:
         body["policies"] = list(config.pop("applyPolicies", None) or [])
     body.update(config)  # users, roles, groups, clients by name; time and regex settings as they are
     return f"policy/{kind}", body
+
+
+def export_settings(live: Mapping[str, Any] | None) -> Obj | None:
+    """The admin-permissions client's ``authorizationSettings`` for ``kcr export`` (None: it has no
+    policies): its policies and permissions as declared, references as lists of names (Keycloak has no
+    export of them, so there is no JSON-text form to keep)."""
+    policies = [_export_policy(p) for p in (live or {}).get("policies") or []]
+    return {"policies": policies} if policies else None
+
+
+def _export_policy(policy: Mapping[str, Any]) -> Obj:
+    out: Obj = {k: v for k, v in policy.items() if k != "config" and v not in (None, "", [], {})}
+    config: Obj = {}
+    for key, value in (policy.get("config") or {}).items():
+        if key in REFERENCE_KEYS and isinstance(value, list):
+            value = [_by_name(key, ref) for ref in value]
+        if value not in (None, "", [], {}):
+            config[key] = value
+    if config:
+        out["config"] = config
+    return out
+
+
+def _by_name(key: str, ref: Any) -> Any:
+    """A role or group reference at its defaults (not required, children not included) by its name."""
+    if key == "roles" and isinstance(ref, Mapping) and not ref.get("required"):
+        return ref["id"]
+    if key == "groups" and isinstance(ref, Mapping) and not ref.get("extendChildren"):
+        return ref["path"]
+    return ref

@@ -155,12 +155,10 @@ class AuthorizationKind(Kind):
     def read(self, ctx: Context) -> dict[str, Obj]:
         declared = self.declared(ctx.desired)
         clients = ctx.live.of(CLIENT_KIND)
-        # The realm's admin-permissions client: read only when declared (it has no export shape).
-        fgap_client = ((ctx.live.ids.realm or {}).get("adminPermissionsClient") or {}).get("id")
         wanted = [
             key
             for key, client in sorted(clients.items())
-            if client.get(ENABLED) and (key in declared or (ctx.read_all and client.get("id") != fgap_client))
+            if client.get(ENABLED) and (key in declared or ctx.read_all)
         ]
         found = ctx.api.map(lambda key: self._read_settings(ctx, key), wanted)
         self._check_users(ctx, declared)

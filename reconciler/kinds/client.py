@@ -33,6 +33,8 @@ from reconciler.export import defaults
 from reconciler.export.values import empty, env_name, exported_fields, string_map
 from reconciler.export.yaml_text import Hint
 from reconciler.keycloak.client import seg
+from reconciler.kinds.admin_permissions import ADMIN_PERMISSIONS
+from reconciler.kinds.admin_permissions import export_settings as export_admin_permissions
 from reconciler.kinds.authorization import AuthorizationKind, export_settings
 from reconciler.kinds.base import (
     Access,
@@ -326,11 +328,15 @@ class ClientKind(Kind):
         realm_lists = live.of(DefaultClientScopesKind.name).get(live.name) or {}
         protocols = {k: str(v.get("protocol") or "") for k, v in live.of(ClientScopeKind.name).items()}
         authorization = live.of(AuthorizationKind.name)
-        clients = [
-            export_client(obj, realm_lists, protocols, export_settings(authorization.get(key)))
-            for key, obj in sorted(live.of(self.name).items())
-            if not self.is_builtin(key, obj, live.name)
-        ]
+        clients = []
+        for key, obj in sorted(live.of(self.name).items()):
+            if not self.is_builtin(key, obj, live.name):
+                clients.append(
+                    export_client(obj, realm_lists, protocols, export_settings(authorization.get(key)))
+                )
+            elif key == ADMIN_PERMISSIONS and (policies := export_admin_permissions(authorization.get(key))):
+                # A built-in: only its admin permissions are someone's choice.
+                clients.append({"clientId": key, AUTHORIZATION: policies})
         return {"clients.yaml": {"clients": clients}}
 
 

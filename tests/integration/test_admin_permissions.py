@@ -2,14 +2,17 @@
 of the realm's ``admin-permissions`` client, by name. Against a real Keycloak: a delegated
 administrator manages the users of their group and gets 403 for anyone else (real Admin API calls
 with their own token); one field changed is exactly that change; a permission taken out is deleted;
-apply then plan is no change. On a server before 26.2 the plan stops with the version needed."""
+apply then plan is no change; ``kcr export`` of permissions made by hand writes them by name and plans
+no change, and drift sees a hand edit. On a server before 26.2 the plan stops with the version needed."""
 
 from __future__ import annotations
 
 import copy
+from pathlib import Path
 
 import httpx
 import pytest
+from ruamel.yaml import YAML
 
 from reconciler.keycloak.client import AdminClient, seg
 from reconciler.plan import Action
@@ -129,3 +132,119 @@ def test_the_admin_permissions_client_is_a_built_in(
     exported = kcr.run("export", "--realm", fresh_realm, "--out", str(kcr.folder / "export"))
     assert exported.exit_code == 0, exported.output
     assert seg(CLIENT) not in (kcr.folder / "export" / fresh_realm / "realm.yaml").read_text(encoding="utf-8")
+
+
+def _by_hand(api: AdminClient, realm: str) -> str:
+    """A realm whose admin permissions an administrator made in the console (the Admin API's typed
+    endpoints, with ids as the console sends them); the resource server's path."""
+    api.post("", {"realm": realm, "enabled": True, "adminPermissionsEnabled": True})
+    base = f"/{seg(realm)}"
+    api.post(f"{base}/groups", {"name": "acme"})
+    api.post(f"{base}/roles", {"name": "auditor"})
+    api.post(f"{base}/users", {"username": "helper", "enabled": True})
+    client = find_one(api, realm, "clients", clientId=CLIENT)
+    assert client is not None
+    server = f"{base}/clients/{seg(client['id'])}/authz/resource-server"
+    acme = api.get(f"{base}/groups", {"search": "acme", "exact": "true"})[0]["id"]
+    auditor = api.get(f"{base}/roles/auditor")["id"]
+    api.post(f"{server}/policy/user", {"name": "helpers", "users": [_user_id(api, realm, "helper")]})
+    api.post(
+        f"{server}/policy/role",
+        {"name": "auditors", "logic": "NEGATIVE", "roles": [{"id": auditor, "required": True}]},
+    )
+    api.post(
+        f"{server}/permission/scope",
+        {
+            "name": "acme members",
+            "resourceType": "Groups",
+            "resources": [acme],
+            "scopes": ["view-members", "manage-members"],
+            "policies": ["helpers"],
+        },
+    )
+    api.post(
+        f"{server}/permission/scope",
+        {"name": "view every user", "resourceType": "Users", "scopes": ["view"], "policies": ["auditors"]},
+    )
+    return server
+
+
+def test_export_of_admin_permissions_made_by_hand_plans_no_change_and_drift_sees_a_hand_edit(
+    kcr: Kcr, admin_api: AdminClient, fresh_realm: str, tmp_path: Path
+) -> None:
+    server_info: ServerInfo = admin_api.server_info()
+    if not has(server_info, ADMIN_PERMISSIONS):
+        # No admin-permissions client before 26.2: the export has none, and plans no change.
+        admin_api.post("", {"realm": fresh_realm, "enabled": True})
+        folder = kcr.export_plans_no_change(fresh_realm, tmp_path / "export")
+        assert CLIENT not in (folder / "clients.yaml").read_text(encoding="utf-8")
+        return
+    server = _by_hand(admin_api, fresh_realm)
+
+    folder = kcr.export_plans_no_change(fresh_realm, tmp_path / "export")
+    text = (folder / "clients.yaml").read_text(encoding="utf-8")
+    (exported,) = [c for c in YAML(typ="safe").load(text)["clients"] if c["clientId"] == CLIENT]
+    assert exported == {
+        "clientId": CLIENT,
+        "authorizationSettings": {
+            "policies": [
+                {
+                    "name": "acme members",
+                    "type": "scope",
+                    "resourceType": "Groups",
+                    "logic": "POSITIVE",
+                    "decisionStrategy": "UNANIMOUS",
+                    "config": {
+                        "resources": ["/acme"],
+                        "scopes": ["manage-members", "view-members"],
+                        "applyPolicies": ["helpers"],
+                    },
+                },
+                {
+                    "name": "auditors",
+                    "type": "role",
+                    "logic": "NEGATIVE",
+                    "decisionStrategy": "UNANIMOUS",
+                    "config": {"roles": [{"id": "auditor", "required": True}]},
+                },
+                {
+                    "name": "helpers",
+                    "type": "user",
+                    "logic": "POSITIVE",
+                    "decisionStrategy": "UNANIMOUS",
+                    "config": {"users": ["helper"]},
+                },
+                {
+                    "name": "view every user",
+                    "type": "scope",
+                    "resourceType": "Users",
+                    "logic": "POSITIVE",
+                    "decisionStrategy": "UNANIMOUS",
+                    "config": {"scopes": ["view"], "applyPolicies": ["auditors"]},
+                },
+            ]
+        },
+    }
+    # By name, never by id: no id of Keycloak's is in the file.
+    for rep in admin_api.get(f"{server}/policy", {"first": 0, "max": -1}):
+        assert rep["id"] not in text
+    assert "adminPermissionsEnabled: true" in (folder / "realm.yaml").read_text(encoding="utf-8")
+
+    # A hand edit after the export: drift names the permission's field.
+    permission = admin_api.get(f"{server}/policy", {"name": "acme members"})[0]
+    acme = admin_api.get(f"/{seg(fresh_realm)}/groups", {"search": "acme", "exact": "true"})[0]["id"]
+    admin_api.put(
+        f"{server}/permission/scope/{seg(permission['id'])}",
+        {
+            "id": permission["id"],
+            "name": "acme members",
+            "resourceType": "Groups",
+            "resources": [acme],
+            "scopes": ["view-members"],
+            "policies": ["helpers"],
+        },
+    )
+    drift = kcr.run("drift", str(folder))
+    assert drift.exit_code == 2, drift.output
+    assert f"{fresh_realm}/authorization/{CLIENT}" in drift.output
+    assert "policies[acme members].config.scopes" in drift.output
