@@ -319,11 +319,11 @@ def _progress(wanted: bool) -> Iterator[Observer]:
 def _server_version(api: Any) -> str:
     """The server's version ("" when it does not tell this account), warning when kcr does not
     support it or cannot check it."""
-    from reconciler.versions import version_warning
+    from reconciler.versions import providers_warning, version_warning
 
-    warning = version_warning(api.server_info())
-    if warning:
-        click.secho(f"Warning: {warning}", fg="yellow", err=True)
+    for warning in (version_warning(api.server_info()), providers_warning(api.server_info())):
+        if warning:
+            click.secho(f"Warning: {warning}", fg="yellow", err=True)
     return str(api.server_version())
 
 

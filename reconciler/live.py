@@ -31,7 +31,7 @@ def read_live(
     try:
         realm_rep = api.get(f"/{seg(desired.name)}")
     except NotFound:
-        return LiveRealm(name=desired.name, exists=False)
+        return LiveRealm(name=desired.name, exists=False, server=api.server_info())
     live = LiveRealm(
         name=desired.name, exists=True, managed=ownership.parse(realm_rep), server=api.server_info()
     )

@@ -53,14 +53,20 @@ TESTED_VERSIONS: tuple[str, ...] = ("26.0.8", "26.2.5", "26.4.7", "26.5.6", "26.
 
 @dataclass(frozen=True)
 class ServerInfo:
-    """What kcr knows of the server: its version (None when it did not say) and its feature flags."""
+    """What kcr knows of the server: its version (None when it did not say), its feature flags, and
+    the providers it has by SPI (``identity-provider-mapper`` -> ids; None when it did not say)."""
 
     version_text: str = ""
     features: Mapping[str, bool] = field(default_factory=dict)  # empty when not told
+    providers: Mapping[str, frozenset[str]] | None = None
 
     @property
     def version(self) -> KeycloakVersion | None:
         return KeycloakVersion.parse(self.version_text)
+
+    def provider_ids(self, spi: str) -> frozenset[str] | None:
+        """The ids of the providers of ``spi`` the server has; None when it did not tell."""
+        return None if self.providers is None else self.providers.get(spi, frozenset())
 
     @classmethod
     def from_serverinfo(cls, info: Any) -> ServerInfo:
@@ -73,7 +79,19 @@ class ServerInfo:
             for f in info.get("features") or []
             if isinstance(f, dict) and "name" in f
         }
-        return cls(version_text=version, features=features)
+        return cls(version_text=version, features=features, providers=_providers(info.get("providers")))
+
+
+def _providers(spis: Any) -> dict[str, frozenset[str]] | None:
+    """``providers`` of serverinfo: SPI -> {providers: {id: ...}}. Every account with a realm-management
+    role gets it (Keycloak 26.7: view-realm, query-users, ... alike); None when absent."""
+    if not isinstance(spis, dict):
+        return None
+    return {
+        str(spi): frozenset(str(p) for p in (rep.get("providers") or {}))
+        for spi, rep in spis.items()
+        if isinstance(rep, dict)
+    }
 
 
 def supported(version: KeycloakVersion) -> bool:
@@ -97,6 +115,17 @@ def version_warning(server: ServerInfo) -> str | None:
         f"Keycloak {server.version_text} is {side} than the versions kcr supports ({OLDEST_SUPPORTED.line} "
         f"to {NEWEST_SUPPORTED.line}; tested on {', '.join(TESTED_VERSIONS)}): the plan may miss or "
         "misread what this version has or lacks"
+    )
+
+
+def providers_warning(server: ServerInfo) -> str | None:
+    """A warning when the server did not tell this account its providers: what kcr cannot check then."""
+    if server.providers is not None:
+        return None
+    return (
+        "Keycloak did not tell this account which providers it has (GET /admin/serverinfo answered "
+        "without providers: it needs a role of realm-management); kcr cannot check identity provider "
+        "mapper types (identityProviderMapper) against them, and does not guess"
     )
 
 

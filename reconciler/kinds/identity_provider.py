@@ -16,6 +16,7 @@ How Keycloak 26.7 handles them (proven in ``tests/integration/test_facts_identit
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Mapping
 from typing import ClassVar
 
@@ -25,9 +26,20 @@ from reconciler.compare import FieldDiff, Rules, diff_declared
 from reconciler.desired.declared import Findings, MergedRealm, Names
 from reconciler.desired.representation import Resource, StringMap
 from reconciler.desired.state import DesiredRealm
+from reconciler.errors import Problem
 from reconciler.export.values import string_map
 from reconciler.keycloak.client import seg
-from reconciler.kinds.base import Access, Context, Kind, LiveRealm, Obj, Reference, Section, overlay
+from reconciler.kinds.base import (
+    STATE_KEY,
+    Access,
+    Context,
+    Kind,
+    LiveRealm,
+    Obj,
+    Reference,
+    Section,
+    overlay,
+)
 
 MASK = "**********"
 SECRET = "clientSecret"
@@ -146,6 +158,17 @@ def _mappers(ctx: Context, alias: str, mapper_id: str = "") -> str:
     return f"{base}/{seg(mapper_id)}" if mapper_id else base
 
 
+def _type_hint(kind: str, known: frozenset[str]) -> str:
+    close = difflib.get_close_matches(kind, sorted(known), n=1, cutoff=0.6)
+    if close:
+        return f"did you mean {close[0]!r}?"
+    return "use a type the admin console offers under the provider's Mappers, or install the provider"
+
+
+MAPPER_SPI = "identity-provider-mapper"  # serverinfo's providers of this SPI are the mapper types
+TYPE_FIELD = "identityProviderMapper"
+
+
 def mapper_key(spec: Obj) -> str:
     return f"{spec.get('identityProviderAlias')}/{spec.get('name')}"
 
@@ -173,6 +196,30 @@ class IdentityProviderMapperKind(Kind):
                     "identityProviderAlias is required",
                     "name the mapper's identity provider",
                 )
+
+    def check_live(self, desired: DesiredRealm, live: LiveRealm) -> list[Problem]:
+        """A mapper type the server does not have: Keycloak stores it, then every login through the
+        provider fails with HTTP 500. Unknown when serverinfo did not list the providers (the CLI
+        warns so): then nothing is refused."""
+        known = live.server.provider_ids(MAPPER_SPI)
+        if known is None:
+            return []
+        problems = []
+        for key, spec in self.declared(desired).items():
+            kind = spec.get(TYPE_FIELD)
+            if spec.get(STATE_KEY) == "absent" or not isinstance(kind, str) or kind in known:
+                continue
+            problems.append(
+                Problem(
+                    f"identity provider mapper type {kind!r} does not exist on this Keycloak "
+                    "(Keycloak would store it, and every login through the provider would then fail "
+                    "with HTTP 500)",
+                    desired.locations.get(f"identityProviderMappers[{spec.get('name')}]"),
+                    f"identityProviderMappers[{key}].{TYPE_FIELD}",
+                    _type_hint(kind, known),
+                )
+            )
+        return problems
 
     def declared(self, realm: DesiredRealm) -> dict[str, Obj]:
         return {mapper_key(spec): dict(spec) for spec in realm.spec.get("identityProviderMappers") or []}

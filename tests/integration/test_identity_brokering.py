@@ -2,7 +2,8 @@
 upstream OIDC provider; kcr declares the identity provider (with its write-only secret), a mapper that
 turns a claim into a realm role, and the organization the provider is linked to. A user's login through
 the broker then gets the role and becomes a MANAGED member, and removing that member deletes the
-account, as the plan says."""
+account, as the plan says. A mapper type the server lacks (Keycloak stores it, then the login fails
+with HTTP 500) is refused at plan time."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ import pytest
 from reconciler.keycloak.client import AdminClient, seg
 from reconciler.plan import Action
 from reconciler.testing.broker import Broker
-from reconciler.testing.oidc import unverified_claims
+from reconciler.testing.oidc import LoginError, unverified_claims
 from reconciler.testing.server import KeycloakServer
 from tests.integration.conftest import Kcr
 
@@ -104,3 +105,54 @@ def test_brokered_login_through_what_kcr_declared(kcr: Kcr, admin_api: AdminClie
     assert sum(c.destroys for c in changes.values()) == 1
     kcr.apply_converged()
     assert [u["username"] for u in admin_api.get(f"/{seg(realm)}/users")] == ["bob"]
+
+
+def test_a_mapper_type_the_server_lacks_is_refused_at_plan_time(
+    kcr: Kcr, admin_api: AdminClient, broker: Broker
+) -> None:
+    realm = broker.realm
+    mappers = f"/{seg(realm)}/identity-provider/instances/{ALIAS}/mappers"
+    broker.add_upstream_user(admin_api, "bob", PASSWORD)
+    typo = {
+        "name": "partner",
+        "identityProviderAlias": ALIAS,
+        "identityProviderMapper": "oidc-role-idp-maper",
+    }
+
+    # Keycloak's side: it stores a mapper of a type it does not have, and the login then fails (500).
+    admin_api.post(mappers, {**typo, "config": {"syncMode": "INHERIT"}})
+    with pytest.raises(LoginError) as failed:
+        broker.login("bob", PASSWORD)
+    assert "HTTP 500" in str(failed.value)
+    (stored,) = admin_api.get(mappers)
+    admin_api.delete(f"{mappers}/{seg(stored['id'])}")
+
+    # kcr's side: refused at plan time, at its line, before any write (the provider is not made).
+    doc: dict[str, Any] = {
+        "realm": realm,
+        "identityProviders": [_declared_provider(admin_api, broker)],
+        "identityProviderMappers": [{**typo, "config": {"syncMode": "INHERIT"}}],
+    }
+    path = kcr.write(doc)
+    line = path.read_text(encoding="utf-8").splitlines().index("identityProviderMappers:") + 2
+    for result in (kcr.plan(), kcr.apply()):
+        assert result.exit_code == 1, result.output
+        assert (
+            f"{path}:{line}:3: identityProviderMappers[{ALIAS}/partner].identityProviderMapper: identity "
+            "provider mapper type 'oidc-role-idp-maper' does not exist on this Keycloak"
+        ) in result.output
+        assert "did you mean 'oidc-role-idp-mapper'?" in result.output
+        assert "Traceback" not in result.output
+    assert admin_api.get(f"/{seg(realm)}/identity-provider/instances") == []
+
+    # A type the server has: applied, and the login through the provider works.
+    doc["identityProviderMappers"][0]["identityProviderMapper"] = "oidc-role-idp-mapper"
+    doc["identityProviderMappers"][0]["config"] = {
+        "claim": "email",
+        "claim.value": "x",
+        "role": "offline_access",
+    }
+    doc["identityProviderMappers"][0]["config"]["syncMode"] = "INHERIT"
+    kcr.write(doc)
+    kcr.apply_converged()
+    assert unverified_claims(broker.login("bob", PASSWORD)["access_token"])["preferred_username"] == "bob"
