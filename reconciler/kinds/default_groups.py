@@ -5,8 +5,8 @@ How Keycloak 26.7 handles them (proven in ``tests/integration/test_kind_default_
 - ``GET /admin/realms/{realm}`` lists them as ``defaultGroups`` (full paths), so reading costs nothing
   beyond the realm itself; ``GET /default-groups`` answers the same groups with their ids.
 - ``PUT``/``DELETE /default-groups/{group id}`` add and remove one group; a subgroup may be a default.
-- A user made afterwards, by an administrator or by self-registration, joins them; users that exist
-  keep their memberships.
+- A user made afterwards, by an administrator or by self-registration (a real registration through
+  the login page's form in the test), joins exactly them; users that exist keep their memberships.
 
 The declared list is the whole set. Not declaring it leaves the realm's list alone.
 """

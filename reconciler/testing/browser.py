@@ -10,6 +10,9 @@ second factor) a test needs to see each page and decide what to send:
         page = browser.submit(page, accept="")
         tokens = browser.tokens(page)
 
+``browser.register(username=..., email=..., password=..., **{"password-confirm": ...})`` does a
+self-registration through the login page's "Register" link the same way.
+
 Each step follows Keycloak's redirects and stops at a page with content, or at the redirect back to
 the client (``page.code`` is then set). The authorization code flow runs with PKCE (S256).
 """
@@ -33,6 +36,7 @@ _FORM = re.compile(r"<form\b[^>]*>.*?</form>", re.S | re.I)
 _ATTR = re.compile(r'([\w-]+)\s*=\s*"([^"]*)"')
 _INPUT = re.compile(r"<input\b[^>]*>", re.S | re.I)
 _REDIRECTS = 10  # Keycloak never needs more between two pages
+_REGISTRATION_LINK = re.compile(r'href="([^"]*/login-actions/registration\?[^"]*)"')
 
 
 class _LocalhostPolicy(DefaultCookiePolicy):
@@ -97,6 +101,12 @@ class Page:
             return None
         found = parse_qs(urlsplit(self.location).query).get("code")
         return found[0] if found else None
+
+    @property
+    def registration_link(self) -> str | None:
+        """The login page's "Register" link (absolute), when the realm allows self-registration."""
+        found = _REGISTRATION_LINK.search(self.text)
+        return urljoin(self.url, html.unescape(found.group(1))) if found else None
 
     @property
     def message(self) -> str:
@@ -169,6 +179,17 @@ class BrowserLogin:
                 break
             page = self.submit(page, username=username, password=password, credentialId="")
         return page
+
+    def register(self, **fields: str) -> Page:
+        """Self-registration as a person does it: open the login page, follow its "Register" link, and
+        post the registration form with ``fields`` (``username``, ``email``, ``firstName``, ``lastName``,
+        ``password``, ``password-confirm``). Ends at the redirect to the client (``page.code``), or at
+        the page Keycloak shows instead (a refused field, a required action)."""
+        page = self.start()
+        link = page.registration_link
+        if link is None:
+            raise LoginError(f"no registration link at {page.url} (HTTP {page.status}): {page.message}")
+        return self.submit(self._follow(self._http.get(link)), **fields)
 
     def tokens(self, page: Page) -> dict[str, Any]:
         """Redeem the code of a step that ended in the redirect to the client."""

@@ -1,6 +1,7 @@
 """The realm's default groups against a real Keycloak: declared as configured is no change, a change is
 exactly that change, apply then plan is no change, removal, an export of a realm configured by hand
-plans as no change, drift shows a hand edit, and a user created afterwards joins the groups."""
+plans as no change, drift shows a hand edit, and a user created afterwards joins the groups: one an
+administrator creates, and one who registers through the login page's registration form."""
 
 from __future__ import annotations
 
@@ -11,6 +12,8 @@ import pytest
 
 from reconciler.keycloak.client import AdminClient, seg
 from reconciler.plan import Action
+from reconciler.testing.browser import BrowserLogin
+from reconciler.testing.oidc import Realm, unverified_claims
 from tests.integration.conftest import Kcr, group_by_path
 
 pytestmark = pytest.mark.integration
@@ -98,3 +101,38 @@ def test_export_of_a_realm_configured_by_hand_plans_no_change_and_drift_shows_a_
     assert drift.exit_code == 2, drift.output
     assert f"{fresh_realm}/default-groups" in drift.output
     assert "/readers" in drift.output
+
+
+def test_a_person_who_registers_on_the_login_page_joins_exactly_the_default_groups(
+    kcr: Kcr, admin_api: AdminClient, fresh_realm: str
+) -> None:
+    callback = "http://127.0.0.1/callback"
+    kcr.write(
+        {
+            "realm": fresh_realm,
+            "registrationAllowed": True,
+            "groups": [*GROUPS, {"name": "admins"}],
+            "defaultGroups": ["/staff/new", "/readers"],
+            "clients": [{"clientId": "app", "publicClient": True, "redirectUris": [callback]}],
+        }
+    )
+    kcr.apply_converged()
+
+    # A real self-registration: the login page's "Register" link, then its form, as a browser posts it.
+    password = "Newcomer-passw0rd-1"
+    with BrowserLogin(Realm(kcr.server.url, fresh_realm), "app", callback) as browser:
+        page = browser.register(
+            username="newcomer",
+            email="newcomer@example.com",
+            firstName="New",
+            lastName="Comer",
+            password=password,
+            **{"password-confirm": password},
+        )
+        assert page.code is not None, page.message  # registered and signed in: back at the client
+        claims = unverified_claims(browser.tokens(page)["access_token"])
+    assert claims["preferred_username"] == "newcomer"
+
+    (user,) = admin_api.get(f"/{seg(fresh_realm)}/users", {"username": "newcomer", "exact": "true"})
+    groups = admin_api.get(f"/{seg(fresh_realm)}/users/{seg(user['id'])}/groups")
+    assert sorted(g["path"] for g in groups) == ["/readers", "/staff/new"]
