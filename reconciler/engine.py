@@ -37,9 +37,11 @@ def diff_realm(
     cascades: list[tuple[Change, Cascade]] = []
 
     def delete(kind: Kind, key: str, current: dict[str, Any], reason: str) -> None:
-        change = _delete(kind, desired.name, key, current, reason)
+        side_effects = kind.deleted_with(ctx, key, current)
+        note = kind.delete_note(key, current, side_effects)
+        change = _delete(kind, desired.name, key, current, f"{reason}; {note}" if note else reason)
         changes.append(change)
-        cascades.extend((change, c) for c in kind.deleted_with(ctx, key, current))
+        cascades.extend((change, c) for c in side_effects)
 
     for kind in sorted(kinds, key=lambda k: k.phase):
         declared = kind.declared(desired)
@@ -184,11 +186,25 @@ def _public(live: dict[str, Any]) -> dict[str, Any]:
 
 
 def order_changes(changes: list[Change]) -> list[Change]:
-    """Creates and updates in phase order (kind order kept inside a phase), then deletes reversed."""
+    """Creates and updates in phase order (kind order kept inside a phase), then deletes reversed; a
+    delete that Keycloak makes with another delete comes right after it. kcr must never delete such an
+    object ahead of its cause: a user imported from an LDAP provider in WRITABLE mode would be deleted
+    from the directory; after its cause it is gone already, and apply finds nothing to do."""
     forward = sorted((c for c in changes if c.action is not Action.DELETE), key=lambda c: c.phase)
-    backward = [c for c in changes if c.action is Action.DELETE]
-    backward.reverse()
-    backward.sort(key=lambda c: -c.phase)
+    deletes = [c for c in changes if c.action is Action.DELETE]
+    causes = {c.address for c in deletes}
+    followers: dict[str, list[Change]] = {}
+    own: list[Change] = []
+    for change in deletes:
+        if change.deleted_by in causes:
+            followers.setdefault(change.deleted_by, []).append(change)
+        else:
+            own.append(change)
+    own.reverse()
+    own.sort(key=lambda c: -c.phase)
+    backward: list[Change] = []
+    for change in own:
+        backward += [change, *followers.get(change.address, [])]
     ordered = forward + backward
     return [Change(**{**c.__dict__, "order": i}) for i, c in enumerate(ordered, start=1)]
 

@@ -20,7 +20,11 @@ How Keycloak 26.7 handles them (proven in ``tests/integration/test_kind_componen
   and modify date, a Kerberos principal mapper, ...), and every realm is made with four key providers
   (``rsa-generated``, ``rsa-enc-generated``, ``hmac-generated-hs512``, ``aes-generated``). These
   built-ins are never pruned nor listed as unmanaged; declared, they are compared and updated, and
-  ``state: absent`` deletes them. Deleting an LDAP provider deletes its mappers.
+  ``state: absent`` deletes them. Deleting an LDAP provider deletes its mappers and every user it
+  imported (``federationLink`` = its id), with their memberships: the plan shows each (tested with
+  users imported by a full sync).
+- ``GET /users`` of a realm with an LDAP provider searches the directory and imports what it finds
+  (``/users/count`` counts only what is imported already); it has no filter by federation link.
 """
 
 from __future__ import annotations
@@ -54,6 +58,7 @@ from reconciler.kinds.component_types import (
     is_builtin,
     split_key,
 )
+from reconciler.kinds.user import FEDERATION_LINK, UserKind
 
 SUBCOMPONENTS = "subComponents"
 FIELDS = ("name", "providerId", "subType", "config")
@@ -261,11 +266,36 @@ class ComponentKind(Kind):
 
     def deleted_with(self, ctx: Context, key: str, live: Obj) -> list[Cascade]:
         prefix = f"{key}/"
-        return [
+        mappers = [
             Cascade(self.name, child, "a mapper is deleted with its LDAP provider")
             for child in sorted(ctx.live.of(self.name))
             if child.startswith(prefix)
         ]
+        return mappers + self._imported_users(ctx, key, live)
+
+    def _imported_users(self, ctx: Context, key: str, live: Obj) -> list[Cascade]:
+        """The users a user-storage provider imported: Keycloak deletes them with it (memberships and
+        role mappings too). The Admin API cannot list users by federation link (``GET /users``
+        ignores a ``federationLink`` parameter, tested), but the plan has read every user already,
+        with the link: counted from that, no request."""
+        ctype, name, parent = split_key(key)
+        if ctype.provider_type != USER_STORAGE or parent is not None:
+            return []
+        why = f"a user imported from LDAP provider {name} is deleted with it, with its memberships"
+        users = ctx.live.of(UserKind.name)
+        return [
+            Cascade(UserKind.name, username, why)
+            for username, user in sorted(users.items())
+            if user.get(FEDERATION_LINK) == live.get("id")
+        ]
+
+    def delete_note(self, key: str, live: Obj, cascades: list[Cascade]) -> str:
+        users = sum(1 for c in cascades if c.kind == UserKind.name)
+        if not users:
+            return ""
+        _, name, _ = split_key(key)
+        plural = "user" if users == 1 else "users"
+        return f"deletes {users} {plural} imported from LDAP provider {name} (and their memberships)"
 
     # -- writes ----------------------------------------------------------------------------------
     def create(self, ctx: Context, key: str, desired: Obj) -> None:

@@ -69,6 +69,9 @@ PROFILE_FIELDS = ("username", "email", "firstName", "lastName", "enabled", "emai
 REP_FIELDS = frozenset({*PROFILE_FIELDS, "attributes", "requiredActions"})
 UPDATE_PASSWORD = "UPDATE_PASSWORD"
 PAGE = 500
+# Live-only: the id of the user-storage component (LDAP provider) the user was imported from; never
+# compared nor shown. Deleting that component deletes the user (component.py).
+FEDERATION_LINK = "_federationLink"
 
 UNSTORED_HINT = (
     "attribute {names} was not stored: declare it in the realm's user profile or set "
@@ -113,6 +116,8 @@ def live_user(rep: dict[str, Any]) -> Obj:
     obj["attributes"] = dict(rep.get("attributes") or {})
     obj["requiredActions"] = sorted(rep.get("requiredActions") or [])
     obj["id"] = rep["id"]
+    if rep.get("federationLink"):
+        obj[FEDERATION_LINK] = rep["federationLink"]
     return obj
 
 

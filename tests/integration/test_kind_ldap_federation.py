@@ -4,7 +4,9 @@ children) against a real Keycloak and a real directory server (OpenLDAP's slapd,
 field at a time is exactly that change, apply then plan is no change, the bind credential is never
 shown, the default mappers Keycloak makes are left alone, removal with and without prune, an export of
 a realm configured by hand plans no change, drift shows a hand edit, and a directory user logs in and
-gets the Keycloak group an LDAP group mapper gives them (a mapper change applied by kcr changes it)."""
+gets the Keycloak group an LDAP group mapper gives them (a mapper change applied by kcr changes it).
+Deleting a provider deletes the users Keycloak imported from it: the plan shows each, counts them, and
+the mass-delete guard applies."""
 
 from __future__ import annotations
 
@@ -20,7 +22,7 @@ from reconciler.plan import Action
 from reconciler.testing.ldap import BIND_DN, BIND_PASSWORD, GROUPS_DN, PEOPLE_DN, USERS, Directory
 from reconciler.testing.oidc import Realm, TokenError, unverified_claims
 from reconciler.testing.server import KeycloakServer
-from tests.integration.conftest import Kcr
+from tests.integration.conftest import Kcr, group_by_path
 
 pytestmark = pytest.mark.integration
 
@@ -338,3 +340,78 @@ def test_keycloaks_own_export_plans_no_change_and_its_masked_credential_is_ignor
     assert (
         "the masked bindCredential of an export ('**********') is not the secret: ignored" in planned.output
     )
+
+
+def test_deleting_a_provider_shows_and_guards_the_users_keycloak_deletes_with_it(
+    kcr: Kcr, admin_api: AdminClient, empty_realm: str, directory: Directory
+) -> None:
+    base = f"/{seg(empty_realm)}"
+    doc: Doc = {
+        "realm": empty_realm,
+        "groups": [{"name": "staff"}],
+        "users": [{"username": "local", "enabled": True}],
+        "components": {USER_STORAGE: [_declared(directory, secret=True)]},
+    }
+    kcr.write(doc)
+    kcr.apply_converged()
+    (provider,) = admin_api.get(f"{base}/components", {"type": USER_STORAGE, "name": "corp"})
+    # The directory's users imported into Keycloak by a full sync; one joins a Keycloak group.
+    synced = admin_api.request(
+        "POST", f"{base}/user-storage/{seg(provider['id'])}/sync", params={"action": "triggerFullSync"}
+    ).json()
+    assert synced["failed"] == 0
+    users = {u["username"]: u for u in admin_api.get(f"{base}/users", {"briefRepresentation": "false"})}
+    assert {n: u.get("federationLink") for n, u in users.items()} == {
+        "ada": provider["id"],
+        "alan": provider["id"],
+        "local": None,
+    }
+    staff = group_by_path(admin_api, empty_realm, "/staff")
+    assert staff is not None
+    admin_api.put(f"{base}/users/{seg(users['ada']['id'])}/groups/{seg(staff['id'])}")
+    # No query by federation link: Keycloak ignores the parameter and answers every user.
+    everyone = admin_api.get(f"{base}/users", {"federationLink": provider["id"]})
+    assert sorted(u["username"] for u in everyone) == ["ada", "alan", "local"]
+
+    # Declared absent: the plan names the users that go with the provider, each a delete of its own.
+    mappers = len(_children(admin_api, empty_realm, provider["id"]))
+    absent = {"name": "corp", "state": "absent"}
+    doc = {**doc, "components": {USER_STORAGE: [absent]}, "policy": {"maxDeletes": 1 + mappers}}
+    kcr.write(doc)
+    plan = kcr.plan_only().plan
+    (provider_delete,) = [c for c in plan.changes if c.key == "user-storage/corp"]
+    assert provider_delete.reason == (
+        "declared absent; deletes 2 users imported from LDAP provider corp (and their memberships)"
+    )
+    accounts = [c for c in plan.changes if c.kind == "user"]
+    assert [(c.key, c.action, c.deleted_by) for c in accounts] == [
+        ("ada", Action.DELETE, provider_delete.address),
+        ("alan", Action.DELETE, provider_delete.address),
+    ]
+    # ... after the provider's delete (kcr never deletes them itself: in WRITABLE mode that would
+    # delete them from the directory), counted in the summary, and never "left alone".
+    order = [c.address for c in plan.changes]
+    assert order.index(provider_delete.address) < min(order.index(c.address) for c in accounts)
+    assert plan.summary["destroy"] == 1 + mappers + 2
+    assert not [u for u in plan.unmanaged if u.kind == "user"]
+    shown = kcr.plan()
+    assert shown.exit_code == 2, shown.output
+    assert f"- {empty_realm}/user/ada" in shown.output
+    assert "deletes 2 users imported from LDAP provider corp" in shown.output
+
+    # The guard of every cascading delete: policy.maxDeletes counts the users.
+    refused = kcr.apply()
+    assert refused.exit_code == 1, refused.output
+    assert f"The plan deletes {1 + mappers + 2} objects in realm {empty_realm!r}" in refused.output
+    assert {u["username"] for u in admin_api.get(f"{base}/users")} == {"ada", "alan", "local"}
+    # A user that goes with the provider cannot stay declared: every apply would make it again.
+    kcr.write({**doc, "users": [{"username": "local", "enabled": True}, {"username": "ada"}]})
+    declared = kcr.plan()
+    assert declared.exit_code == 1, declared.output
+    assert f"Keycloak deletes {empty_realm}/user/ada with this change" in declared.output
+
+    kcr.write(doc)
+    kcr.apply_converged("--allow-mass-delete")
+    assert [u["username"] for u in admin_api.get(f"{base}/users")] == ["local"]
+    assert admin_api.get(f"{base}/groups/{seg(staff['id'])}/members") == []
+    assert admin_api.get(f"{base}/components", {"type": USER_STORAGE}) == []

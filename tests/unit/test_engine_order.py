@@ -92,6 +92,32 @@ def test_deletes_come_last_in_reverse_phase_and_reverse_declared_order() -> None
     ]  # backward, children first
 
 
+def test_a_delete_keycloak_makes_with_another_comes_right_after_its_cause() -> None:
+    # An LDAP provider (phase 55) takes the users it imported (phase 60) with it: kcr must not delete
+    # them first (in WRITABLE mode that deletes them from the directory).
+    provider = replace(change("group", "x", Action.DELETE), kind="component", address="r/component/corp")
+    provider = replace(provider, phase=55)
+    imported = [replace(change("user", u, Action.DELETE), deleted_by=provider.address) for u in ("a", "b")]
+    subgroup = replace(change("group", "p/child", Action.DELETE), deleted_by="r/group/p")
+    given_order = [
+        change("user", "pruned", Action.DELETE),
+        provider,
+        change("group", "p", Action.DELETE),
+        *imported,
+        subgroup,
+        change("user", "new", Action.CREATE),
+    ]
+    assert addresses(order_changes(given_order)) == [
+        "r/user/new",
+        "r/user/pruned",
+        "r/component/corp",
+        "r/user/a",
+        "r/user/b",
+        "r/group/p",
+        "r/group/p/child",
+    ]
+
+
 def test_order_numbers_are_consecutive_from_one_and_nothing_else_changes() -> None:
     given_order = [
         change("user", "u", Action.DELETE),
