@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 
 from reconciler.keycloak.client import AdminClient, seg
+from reconciler.kinds.component_types import LDAP_MAPPER, USER_STORAGE
 from reconciler.plan import Action
 from reconciler.testing.ldap import BIND_DN, BIND_PASSWORD, GROUPS_DN, PEOPLE_DN, USERS, Directory
 from reconciler.testing.oidc import Realm, TokenError, unverified_claims
@@ -27,8 +28,6 @@ from tests.integration.conftest import Kcr, group_by_path
 pytestmark = pytest.mark.integration
 
 Doc = dict[str, Any]
-USER_STORAGE = "org.keycloak.storage.UserStorageProvider"
-LDAP_MAPPER = "org.keycloak.storage.ldap.mappers.LDAPStorageMapper"
 DEFAULT_MAPPERS = {
     "username",
     "email",
