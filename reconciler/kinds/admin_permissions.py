@@ -18,7 +18,9 @@ types (``Users``, ``Groups``, ``Clients``, ``Roles``, ...) and scopes (``view``,
   [scope names], policies: [policy names]}``; ``PUT`` of the same paths with ``/{id}`` updates.
 
 kcr shows and takes names: a permission's ``config.resources`` are group paths, usernames, clientIds
-or role names (``client/role``) after its ``resourceType``. ``kcr export`` writes them in the declared
+or role names (``client/role``) after its ``resourceType``. A permission of another resource type
+(26.7 adds ``Organizations``, with the scopes ``view`` and ``manage``, covering organizations by id) is
+left alone: not read, so never compared, exported or deleted. ``kcr export`` writes them in the declared
 form, references as YAML lists of names (``export_settings``).
 """
 
@@ -111,6 +113,8 @@ def read_policies(ctx: Context, server: str) -> list[Obj]:
         }
         config = dict(rep.get("config") or {})
         resource_type = config.pop("defaultResourceType", None)
+        if resource_type and resource_type not in ADMIN_RESOURCE_TYPES:
+            continue  # a type kcr does not manage (yet): not read, so never compared, exported or deleted
         path = f"{server}/policy/{seg(str(rep['id']))}"
         if rep.get("type") in PERMISSION_TYPES:
             objects = [r["name"] for r in ctx.api.get(f"{path}/resources") or []]

@@ -134,6 +134,9 @@ def test_the_admin_permissions_client_is_a_built_in(
     assert seg(CLIENT) not in (kcr.folder / "export" / fresh_realm / "realm.yaml").read_text(encoding="utf-8")
 
 
+ORGANIZATIONS = "view every organization"
+
+
 def _by_hand(api: AdminClient, realm: str) -> str:
     """A realm whose admin permissions an administrator made in the console (the Admin API's typed
     endpoints, with ids as the console sends them); the resource server's path."""
@@ -166,6 +169,17 @@ def _by_hand(api: AdminClient, realm: str) -> str:
         f"{server}/permission/scope",
         {"name": "view every user", "resourceType": "Users", "scopes": ["view"], "policies": ["auditors"]},
     )
+    # A resource type kcr does not manage: 26.7.3 has Organizations (older lines may lack it).
+    if "Organizations" in {r["name"] for r in api.get(f"{server}/resource", {"first": 0, "max": -1})}:
+        api.post(
+            f"{server}/permission/scope",
+            {
+                "name": ORGANIZATIONS,
+                "resourceType": "Organizations",
+                "scopes": ["view"],
+                "policies": ["helpers"],
+            },
+        )
     return server
 
 
@@ -225,9 +239,18 @@ def test_export_of_admin_permissions_made_by_hand_plans_no_change_and_drift_sees
             ]
         },
     }
+    # A permission of a resource type kcr does not manage is left alone: not exported, not deleted.
+    assert ORGANIZATIONS not in text
     # By name, never by id: no id of Keycloak's is in the file.
     for rep in admin_api.get(f"{server}/policy", {"first": 0, "max": -1}):
         assert rep["id"] not in text
+    applied = kcr.run("apply", str(folder), "--auto-approve")
+    assert applied.exit_code == 0, applied.output
+    kept = {p["name"] for p in admin_api.get(f"{server}/policy", {"first": 0, "max": -1})}
+    hand_made = {"acme members", "auditors", "helpers", "view every user"}
+    if "Organizations" in {r["name"] for r in admin_api.get(f"{server}/resource", {"first": 0, "max": -1})}:
+        hand_made.add(ORGANIZATIONS)
+    assert kept == hand_made
     assert "adminPermissionsEnabled: true" in (folder / "realm.yaml").read_text(encoding="utf-8")
 
     # A hand edit after the export: drift names the permission's field.
