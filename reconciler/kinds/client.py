@@ -22,7 +22,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any, ClassVar
 
-from reconciler.builtins import BUILTIN_CLIENTS
+from reconciler.builtins import BUILTIN_CLIENT_SCOPES, BUILTIN_CLIENTS
 from reconciler.compare import FieldDiff, Rules, diff_declared, scalar_to_str
 from reconciler.desired.declared import Findings, MergedRealm, Name, Names
 from reconciler.desired.positions import Document
@@ -37,6 +37,7 @@ from reconciler.kinds.admin_permissions import ADMIN_PERMISSIONS
 from reconciler.kinds.admin_permissions import export_settings as export_admin_permissions
 from reconciler.kinds.authorization import AuthorizationKind, export_settings
 from reconciler.kinds.base import (
+    STATE_KEY,
     Access,
     Cascade,
     Context,
@@ -75,6 +76,14 @@ OVERRIDES = "authenticationFlowBindingOverrides"  # by flow alias here; Keycloak
 NOISE = ("access",)  # read-only parts of a GET that are never compared nor sent back
 # Booleans a GET leaves out when false (the only one on 26.7: tests/integration/test_realm_file_defects.py).
 OMITTED_WHEN_FALSE = ("authorizationServicesEnabled",)
+# Keycloak's realm import gives every client it makes ``post.logout.redirect.uris: "+"`` (post-logout
+# redirects to the redirect URIs), even when the body says "" or null; ``POST /clients`` leaves it out
+# (no post-logout redirect at all: tests/integration/test_realm_import.py logs out both ways). A client
+# carried into the import without a declared value is named under this pseudo-collection of the
+# ownership record (saved by the import itself) until kcr has removed the "+"; while it is named there,
+# ``compare`` shows the "+" as a change, so an apply killed right after the import still fixes it.
+POST_LOGOUT = "post.logout.redirect.uris"
+IMPORT_PLUS = "import:clients.post.logout.redirect.uris"
 
 
 def _live_client(rep: Mapping[str, Any], ctx: Context) -> Obj:
@@ -210,6 +219,9 @@ class ClientKind(Kind):
         return realm == "master" and key.endswith("-realm") and realm_client
 
     def compare(self, key: str, desired: Obj, live: Obj, ctx: Context) -> list[FieldDiff]:
+        return self._compare(key, desired, live, ctx) + _import_plus(key, desired, live, ctx)
+
+    def _compare(self, key: str, desired: Obj, live: Obj, ctx: Context) -> list[FieldDiff]:
         kept = _kept_links(desired)
         view = {**live, **{f: [s for s in live.get(f) or [] if s not in kept] for f in LINK_FIELDS}}
         kept_mappers = _kept_mappers(ctx, desired, live)
@@ -228,6 +240,37 @@ class ClientKind(Kind):
         return diffs
 
     # -- writes ----------------------------------------------------------------------------------
+    def add_to_realm_import(self, realm: DesiredRealm, body: Obj) -> list[str]:
+        """Declared OpenID Connect clients that the import makes as ``create`` would: without a service
+        account, authorization services or flow overrides (their users, resource servers and flows
+        come later), and with scope links that do not depend on what later phases change (both lists
+        naming built-in scopes, or neither while the realm's default lists stay Keycloak's)."""
+        realm_lists_declared = any(k in realm.spec for k in (DEFAULT_LIST, OPTIONAL_LIST))
+        carried: list[Obj] = []
+        for key, spec in self.declared(realm).items():
+            if spec.get(STATE_KEY) == "absent" or key in BUILTIN_CLIENTS:
+                continue
+            if not _importable(spec, realm_lists_declared):
+                continue
+            carried.append(self._create_body(spec))
+        if carried:
+            body["clients"] = [*(body.get("clients") or []), *carried]
+        return [c["clientId"] for c in carried]
+
+    def import_leftovers(self, realm: DesiredRealm, keys: list[str]) -> dict[str, set[str]]:
+        declared = self.declared(realm)
+        plus = {k for k in keys if POST_LOGOUT not in (declared[k].get("attributes") or {})}
+        return {IMPORT_PLUS: plus} if plus else {}
+
+    def _create_body(self, desired: Obj) -> Obj:
+        body = {k: v for k, v in without_extensions(desired).items() if k != AUTHORIZATION}
+        protocol = str(body.get("protocol") or DEFAULT_PROTOCOL)
+        if isinstance(body.get("attributes"), Mapping):
+            body["attributes"] = {k: v for k, v in _string_map(body["attributes"]).items() if v is not None}
+        if "protocolMappers" in body:
+            body["protocolMappers"] = [mapper_body(m, None, protocol) for m in body["protocolMappers"]]
+        return body
+
     def _path(self, ctx: Context, client_uuid: str) -> str:
         return f"/{seg(ctx.realm)}/clients/{seg(client_uuid)}"
 
@@ -238,12 +281,7 @@ class ClientKind(Kind):
         return fresh
 
     def create(self, ctx: Context, key: str, desired: Obj) -> None:
-        body = {k: v for k, v in without_extensions(desired).items() if k != AUTHORIZATION}
-        protocol = str(body.get("protocol") or DEFAULT_PROTOCOL)
-        if isinstance(body.get("attributes"), Mapping):
-            body["attributes"] = {k: v for k, v in _string_map(body["attributes"]).items() if v is not None}
-        if "protocolMappers" in body:
-            body["protocolMappers"] = [mapper_body(m, None, protocol) for m in body["protocolMappers"]]
+        body = self._create_body(desired)
         if body.get(OVERRIDES):
             body[OVERRIDES] = _override_ids(ctx, key, body[OVERRIDES], {})
         # Keycloak applies the scope lists on create, but one list declared alone empties the other,
@@ -264,16 +302,28 @@ class ClientKind(Kind):
 
     def update(self, ctx: Context, key: str, desired: Obj, live: Obj, diffs: list[FieldDiff]) -> None:
         path = self._path(ctx, str(live["id"]))
+        plus = f"attributes.{POST_LOGOUT}"
+        if [d.path for d in diffs] == [plus]:
+            # Only the import's "+": one PUT of that attribute (a PUT keeps what its body leaves out
+            # and merges attributes, "" removing one); the re-read of the kind checks it.
+            ctx.api.put(path, {"attributes": {POST_LOGOUT: ""}})
+            attributes = {k: v for k, v in (live.get("attributes") or {}).items() if k != POST_LOGOUT}
+            ctx.live.of(self.name)[key] = {**live, "attributes": attributes}
+            ctx.live.managed.get(IMPORT_PLUS, set()).discard(key)
+            return
         rep: Obj | None = None
         if any(not d.path.startswith(LINK_FIELDS) for d in diffs):
             rep = ctx.api.get(path)
             body = self._update_body(rep, desired, _kept_mappers(ctx, desired, rep))
+            if any(d.path == plus for d in diffs):
+                body["attributes"] = {**(body.get("attributes") or {}), POST_LOGOUT: ""}
             if OVERRIDES in desired:
                 body[OVERRIDES] = _override_ids(ctx, key, desired[OVERRIDES] or {}, rep.get(OVERRIDES) or {})
             ctx.api.put(path, body)
         if any(d.path.startswith(LINK_FIELDS) for d in diffs):
             current = _live_client(rep if rep is not None else ctx.api.get(path), ctx)
             self._reconcile_links(ctx, key, desired, current)
+        ctx.live.managed.get(IMPORT_PLUS, set()).discard(key)
         self._record(ctx, key)
 
     def _update_body(self, rep: Obj, desired: Obj, kept_mappers: frozenset[str] = frozenset()) -> Obj:
@@ -338,6 +388,31 @@ class ClientKind(Kind):
                 # A built-in: only its admin permissions are someone's choice.
                 clients.append({"clientId": key, AUTHORIZATION: policies})
         return {"clients.yaml": {"clients": clients}}
+
+
+def _importable(spec: Obj, realm_lists_declared: bool) -> bool:
+    """Whether Keycloak's realm import makes this client as ``ClientKind.create`` would."""
+    if str(spec.get("protocol") or DEFAULT_PROTOCOL) != DEFAULT_PROTOCOL:
+        return False
+    if spec.get("serviceAccountsEnabled") or spec.get("authorizationServicesEnabled"):
+        return False
+    if spec.get(AUTHORIZATION) or spec.get(OVERRIDES):
+        return False
+    declared_lists = [f for f in LINK_FIELDS if f in spec]
+    if not declared_lists:
+        return not realm_lists_declared
+    names = {*(spec.get(DEFAULT_SCOPES) or []), *(spec.get(OPTIONAL_SCOPES) or [])}
+    return len(declared_lists) == len(LINK_FIELDS) and names <= BUILTIN_CLIENT_SCOPES
+
+
+def _import_plus(key: str, desired: Obj, live: Obj, ctx: Context) -> list[FieldDiff]:
+    """The "+" the realm import gave a client that kcr carried into it (``IMPORT_PLUS``)."""
+    if key not in ctx.live.managed.get(IMPORT_PLUS, set()):
+        return []
+    if POST_LOGOUT in (desired.get("attributes") or {}):
+        return []
+    value = (live.get("attributes") or {}).get(POST_LOGOUT)
+    return [FieldDiff(f"attributes.{POST_LOGOUT}", value, None)] if value == "+" else []
 
 
 # Fields the export writes in its own way (or never: the secret gets a hint).

@@ -35,6 +35,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any, ClassVar
 
+from reconciler.builtins import default_role
 from reconciler.compare import FieldDiff, Rules, diff_declared, str_list
 from reconciler.desired.declared import Findings, MergedRealm, Names
 from reconciler.desired.positions import Document
@@ -57,6 +58,7 @@ from reconciler.kinds.base import (
     without_extensions,
 )
 from reconciler.kinds.client import ClientKind
+from reconciler.kinds.group import flatten
 from reconciler.kinds.role import live_default_role, role_mapping_references
 from reconciler.kinds.user_checks import (
     SA_CLIENT,
@@ -64,6 +66,7 @@ from reconciler.kinds.user_checks import (
     drop_hashed_credentials,
     user_names,
 )
+from reconciler.kinds.user_import import import_user, realm_allows
 
 PROFILE_FIELDS = ("username", "email", "firstName", "lastName", "enabled", "emailVerified")
 REP_FIELDS = frozenset({*PROFILE_FIELDS, "attributes", "requiredActions"})
@@ -374,6 +377,28 @@ class UserKind(Kind):
         return f"{reason} (if an apply did not fix it: {hint})" if hint else reason
 
     # -- writes ------------------------------------------------------------------------------------
+    def add_to_realm_import(self, realm: DesiredRealm, body: Obj) -> list[str]:
+        """Declared users that the import makes as ``create`` would (``user_import.py``), with their
+        groups, roles and password; an email only once (a second one is the POST's to refuse)."""
+        if not realm_allows(realm.spec):
+            return []
+        roles = body.get("roles") or {}
+        realm_roles = {r["name"] for r in roles.get("realm") or []} | {default_role(realm.name)}
+        client_roles = {(cid, r["name"]) for cid, reps in (roles.get("client") or {}).items() for r in reps}
+        groups = {path for path, _ in flatten(body.get("groups"))}
+        carried: list[Obj] = []
+        emails: set[str] = set()
+        for spec in self.declared(realm).values():
+            rep = import_user(spec, realm.name, realm.spec, groups, realm_roles, client_roles)
+            if rep is None or rep.get("email") in emails:
+                continue
+            if rep.get("email"):
+                emails.add(rep["email"])
+            carried.append(rep)
+        if carried:
+            body["users"] = [*(body.get("users") or []), *carried]
+        return [u["username"] for u in carried]
+
     def create(self, ctx: Context, key: str, desired: Obj) -> None:
         if desired.get(SA_CLIENT):
             current = self._read_service_account(ctx, desired)

@@ -8,16 +8,17 @@ import contextlib
 import dataclasses
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
+import httpx
 import pytest
 
 from reconciler import ownership
 from reconciler.apply import Applier, apply_plan
 from reconciler.desired.state import DesiredRealm, DesiredState
 from reconciler.engine import make_plan
-from reconciler.errors import NotFound
+from reconciler.errors import ApplyError, NotFound
 from reconciler.keycloak.client import AdminClient, seg
 from reconciler.live import read_live
 from tests.integration.test_bulk_reads import every_kind
@@ -40,6 +41,10 @@ def _without_volatile(value: Any) -> Any:
     return value
 
 
+PASSWORD = "Imported-Pa55word"  # of the test's users: not a secret
+LOGOUT_URI = "https://web.example.com/bye"
+
+
 def _spec(realm: str) -> dict[str, Any]:
     spec = every_kind(realm)
     spec["clients"].append(
@@ -48,8 +53,68 @@ def _spec(realm: str) -> dict[str, Any]:
     return spec
 
 
-def _applied(api: AdminClient, realm: str, *, import_new_realms: bool) -> dict[str, Any]:
+def _carried_spec(realm: str) -> dict[str, Any]:
+    """Every kind, with what lets clients and users go into the import: the realm's default scope
+    lists and user profile left as Keycloak makes them (a user attribute needs a profile)."""
     spec = _spec(realm)
+    del spec["defaultOptionalClientScopes"], spec["userProfile"]
+    for user in spec["users"]:
+        user.pop("attributes", None)
+    spec["clients"] += [
+        {
+            "clientId": "mapped",
+            "publicClient": True,
+            "protocolMappers": [
+                {
+                    "name": "team",
+                    "protocolMapper": "oidc-hardcoded-claim-mapper",
+                    "config": {"claim.name": "team", "claim.value": "blue", "access.token.claim": True},
+                }
+            ],
+        },
+        {
+            "clientId": "logout",
+            "publicClient": True,
+            "redirectUris": ["https://web.example.com/*"],
+            "attributes": {"post.logout.redirect.uris": LOGOUT_URI},
+        },
+        {
+            "clientId": "listed",
+            "defaultClientScopes": ["profile", "email"],
+            "optionalClientScopes": ["address"],
+        },
+    ]
+    spec["users"] += [
+        {
+            "username": "carl",
+            "email": "Carl@Example.com",
+            "firstName": "Carl",
+            "lastName": "O'Neil",
+            "enabled": True,
+            "groups": ["/globex"],
+            "realmRoles": ["auditor"],
+            "clientRoles": {"api": ["read"]},
+            "credentials": [{"type": "password", "value": PASSWORD}],
+        },
+        {
+            "username": "dana",
+            "enabled": True,
+            "groups": [],  # declared: not the realm's default groups
+            "requiredActions": ["VERIFY_EMAIL"],
+            "credentials": [{"type": "password", "value": PASSWORD, "temporary": True}],
+        },
+        {"username": "erin", "email": "erin@example.com", "enabled": False},  # default groups: one by one
+    ]
+    return spec
+
+
+SPECS = {"every kind": _spec, "clients and users carried": _carried_spec}
+
+
+def _applied(
+    api: AdminClient, realm: str, *, import_new_realms: bool, spec_of: Callable[[str], dict[str, Any]] = _spec
+) -> dict[str, Any]:
+    spec = spec_of(realm)
     state = DesiredState(realms={realm: DesiredRealm(name=realm, spec=spec)})
     plan, lives = make_plan(api, state)
     before = api.request_count
@@ -74,11 +139,12 @@ def two_realms(admin_api: AdminClient, fresh_realm: str) -> Iterator[tuple[str, 
             admin_api.delete(f"/{seg(name)}")
 
 
+@pytest.mark.parametrize("spec_of", SPECS.values(), ids=SPECS.keys())
 def test_import_and_one_by_one_give_the_same_realm(
-    admin_api: AdminClient, two_realms: tuple[str, str]
+    admin_api: AdminClient, two_realms: tuple[str, str], spec_of: Callable[[str], dict[str, Any]]
 ) -> None:
-    imported = _applied(admin_api, two_realms[0], import_new_realms=True)
-    one_by_one = _applied(admin_api, two_realms[1], import_new_realms=False)
+    imported = _applied(admin_api, two_realms[0], import_new_realms=True, spec_of=spec_of)
+    one_by_one = _applied(admin_api, two_realms[1], import_new_realms=False, spec_of=spec_of)
     assert imported.pop("requests") < one_by_one.pop("requests")
     assert imported.keys() == one_by_one.keys()
     for kind in imported:
@@ -110,3 +176,112 @@ def test_what_the_import_made_is_in_the_ownership_record_from_the_start(
     made_groups = set(live.of("group"))
     assert made_groups == {"/globex", "/globex/managers"}  # /acme maps a client role
     assert made_groups <= record["groups"]
+
+
+def test_clients_and_users_go_into_the_import_and_a_kill_after_it_still_converges(
+    admin_api: AdminClient, fresh_realm: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The import carries the clients and users that it makes as the one-by-one creates would; the
+    "+" it gives each client without a declared post.logout.redirect.uris is named in the record it
+    saves, so that after a kill right after the import (no end-of-apply save, as under SIGKILL) the
+    next plan shows its removal, and the apply after it removes it."""
+    monkeypatch.setattr(Applier, "_save_ownership", lambda *args: None)
+    state = DesiredState(
+        realms={fresh_realm: DesiredRealm(name=fresh_realm, spec=_carried_spec(fresh_realm))}
+    )
+    plan, lives = make_plan(admin_api, state)
+    realm_only = dataclasses.replace(plan, changes=[c for c in plan.changes if c.kind == "realm"])
+    apply_plan(admin_api, realm_only, state, lives)
+    monkeypatch.undo()
+    record = ownership.parse(admin_api.get(f"/{seg(fresh_realm)}"))
+    assert record["clients"] == {"api", "web", "mapped", "logout", "listed"}  # robot, linked: later
+    assert record["users"] == {"ann", "bob", "carl", "dana"}  # erin: default groups; robot: a service account
+    assert {"/acme", "/acme/admins", "/acme/admins/root", "/acme/staff", "/globex"} <= record["groups"]
+    assert {"api/read", "web/power", "admin"} <= record["roles"]
+    plus = "import:clients.post.logout.redirect.uris"
+    assert record[plus] == {"api", "web", "mapped", "listed"}  # "logout" declares its own value
+
+    again, lives = make_plan(admin_api, state)
+    fixes = {c.key: c for c in again.changes if c.kind == "client" and c.action.value == "update"}
+    assert set(fixes) == {"api", "web", "mapped", "listed"}
+    apply_plan(admin_api, again, state, lives)
+    clients = {c["clientId"]: c for c in admin_api.get(f"/{seg(fresh_realm)}/clients")}
+    assert "post.logout.redirect.uris" not in clients["web"]["attributes"]
+    assert clients["logout"]["attributes"]["post.logout.redirect.uris"] == LOGOUT_URI
+    assert plus not in ownership.parse(admin_api.get(f"/{seg(fresh_realm)}"))
+    assert make_plan(admin_api, state)[0].changes == []
+
+
+def test_the_imports_plus_redirects_after_logout_as_no_attribute_does(
+    admin_api: AdminClient, two_realms: tuple[str, str]
+) -> None:
+    """Both ways compared: Keycloak 26.7 answers a logout with a post_logout_redirect_uri the same for
+    a client holding the plain import's "+" and for one without the attribute (kcr's, as POST
+    /clients makes it): redirect URIs allowed, others refused. kcr still removes the "+", so that
+    the stored client (its export, the admin console) is the one a POST makes."""
+    imported, plain = two_realms
+    state = DesiredState(realms={imported: DesiredRealm(name=imported, spec=_carried_spec(imported))})
+    plan, lives = make_plan(admin_api, state)
+    apply_plan(admin_api, plan, state, lives)
+    web = next(c for c in _carried_spec(plain)["clients"] if c["clientId"] == "web")
+    admin_api.post("", {"realm": plain, "enabled": True, "clients": [web]})
+
+    def logout(realm: str, client_id: str, uri: str) -> tuple[int, str | None]:
+        url = f"{admin_api.settings.base_url}/realms/{seg(realm)}/protocol/openid-connect/logout"
+        answer = httpx.get(url, params={"client_id": client_id, "post_logout_redirect_uri": uri})
+        return answer.status_code, answer.headers.get("location")
+
+    def attribute(realm: str, client_id: str) -> str | None:
+        (client,) = admin_api.get(f"/{seg(realm)}/clients", {"clientId": client_id})
+        return client["attributes"].get("post.logout.redirect.uris")  # type: ignore[no-any-return]
+
+    assert (attribute(plain, "web"), attribute(imported, "web")) == ("+", None)
+    inside, outside = "https://web.example.com/app", "https://elsewhere.example.org/"
+    assert logout(plain, "web", inside) == logout(imported, "web", inside) == (302, inside)
+    assert logout(plain, "web", outside) == logout(imported, "web", outside) == (400, None)
+    assert logout(imported, "logout", LOGOUT_URI) == (302, LOGOUT_URI)  # declared: carried as is
+
+
+def test_carried_users_log_in_as_users_made_by_post(
+    admin_api: AdminClient, two_realms: tuple[str, str]
+) -> None:
+    """A carried password works; a temporary one asks for a new password first, as after a POST."""
+    answers = []
+    for realm, import_new_realms in zip(two_realms, (True, False), strict=True):
+        state = DesiredState(realms={realm: DesiredRealm(name=realm, spec=_carried_spec(realm))})
+        plan, lives = make_plan(admin_api, state)
+        apply_plan(admin_api, plan, state, lives, import_new_realms=import_new_realms)
+        url = f"{admin_api.settings.base_url}/realms/{seg(realm)}/protocol/openid-connect/token"
+        answers.append(
+            [
+                httpx.post(
+                    url,
+                    data={
+                        "grant_type": "password",
+                        "client_id": "admin-cli",
+                        "username": name,
+                        "password": PASSWORD,
+                    },
+                ).status_code
+                for name in ("carl", "dana")
+            ]
+        )
+    assert answers == [[200, 400], [200, 400]]
+
+
+def test_a_user_the_post_refuses_still_fails_naming_the_field(
+    admin_api: AdminClient, fresh_realm: str
+) -> None:
+    """The import would take a two-character username; kcr leaves it to the POST, which refuses it."""
+    spec = {"realm": fresh_realm, "enabled": True, "users": [{"username": "ok-user"}, {"username": "ab"}]}
+    state = DesiredState(realms={fresh_realm: DesiredRealm(name=fresh_realm, spec=spec)})
+    plan, lives = make_plan(admin_api, state)
+    with pytest.raises(ApplyError) as failed:
+        apply_plan(admin_api, plan, state, lives)
+    assert "user/ab" in str(failed.value)
+    assert "username" in str(failed.value)
+    assert failed.value.report.applied == [
+        f"{fresh_realm}/realm",
+        f"{fresh_realm}/user/ok-user",
+    ]
+    assert [u["username"] for u in admin_api.get(f"/{seg(fresh_realm)}/users")] == ["ok-user"]
