@@ -11,6 +11,7 @@ from reconciler.errors import NotFound
 from reconciler.keycloak.client import AdminClient, seg
 from reconciler.kinds import REGISTRY, Kind
 from reconciler.kinds.base import Context, LiveRealm
+from reconciler.kinds.bulk_read import start_partial_export
 from reconciler.observe import NOTHING, Observer
 
 
@@ -40,6 +41,8 @@ def read_live(
         api=api, realm=desired.name, desired=desired, live=live, read_all=read_all, bulk_reads=bulk_reads
     )
     observer.reading(desired.name, [kind.name for kind in kinds])
+    if any(kind.reads_partial_export for kind in kinds):
+        start_partial_export(ctx)
     for kind in kinds:
         live.objects[kind.name] = kind.read(ctx)
         observer.read(desired.name, kind.name, len(live.objects[kind.name]))

@@ -196,6 +196,9 @@ class Kind(ABC):
     # Writes of different objects of this kind touch nothing in common (no parent, no composite):
     # many of them may run concurrently (``apply.BULK_FROM``), never two on one object.
     parallel_writes: ClassVar[bool] = False
+    # Its ``read`` reads the realm's partial export (``bulk_read.py``): ``read_live`` starts that
+    # read ahead, in the background.
+    reads_partial_export: ClassVar[bool] = False
 
     # -- desired side ----------------------------------------------------------------------------
     @abstractmethod

@@ -13,10 +13,15 @@ tests/integration/test_bulk_reads.py on Keycloak 26.7):
 
 It masks client secrets, so clients are still read with ``GET /clients``. It needs ``manage-realm``:
 without it (403) the kinds read object by object, as they do when ``Context.bulk_reads`` is off.
+
+It is the longest read of a plan (the server builds the document: seconds on a large realm), so
+``read_live`` starts it in the background (``start_partial_export``) before the kinds read in phase
+order: the reads of the realm, flows, scopes and clients overlap it.
 """
 
 from __future__ import annotations
 
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 from reconciler.errors import Forbidden
@@ -24,7 +29,18 @@ from reconciler.keycloak.client import READ_ONLY_POST, seg
 from reconciler.kinds.base import Context
 
 EXPORT = "partial_export"  # ctx.shared_reads key: the export, or None when it is not available
+STARTED = "partial_export_started"  # ctx.shared_reads key: the export being read in the background
 _PARAMS = {"exportClients": "true", "exportGroupsAndRoles": "true"}
+
+
+def start_partial_export(ctx: Context) -> None:
+    """Read the export in a thread of its own; ``partial_export`` waits for it (and raises what it
+    raised). Not with bulk reads off or without concurrency (``--concurrency 1``)."""
+    if not ctx.bulk_reads or ctx.api.settings.concurrency <= 1 or EXPORT in ctx.shared_reads:
+        return
+    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="partial-export")
+    ctx.shared_reads[STARTED] = pool.submit(_read, ctx)
+    pool.shutdown(wait=False)  # the thread ends with its one read
 
 
 def partial_export(ctx: Context) -> dict[str, Any] | None:
@@ -33,16 +49,22 @@ def partial_export(ctx: Context) -> dict[str, Any] | None:
     if not ctx.bulk_reads:
         return None
     if EXPORT not in ctx.shared_reads:
-        try:
-            response = ctx.api.request(
-                "POST",
-                f"/{seg(ctx.realm)}/partial-export",
-                params=_PARAMS,
-                retry=True,  # it writes nothing: safe to send again
-                count_as=READ_ONLY_POST,
-            )
-            ctx.shared_reads[EXPORT] = response.json()
-        except Forbidden:
-            ctx.shared_reads[EXPORT] = None
+        started: Future[dict[str, Any] | None] | None = ctx.shared_reads.pop(STARTED, None)
+        ctx.shared_reads[EXPORT] = started.result() if started is not None else _read(ctx)
     export: dict[str, Any] | None = ctx.shared_reads[EXPORT]
+    return export
+
+
+def _read(ctx: Context) -> dict[str, Any] | None:
+    try:
+        response = ctx.api.request(
+            "POST",
+            f"/{seg(ctx.realm)}/partial-export",
+            params=_PARAMS,
+            retry=True,  # it writes nothing: safe to send again
+            count_as=READ_ONLY_POST,
+        )
+    except Forbidden:
+        return None
+    export: dict[str, Any] = response.json()
     return export

@@ -95,6 +95,7 @@ class GroupKind(Kind):
     references = role_mapping_references("realmRoles", "clientRoles")
     access = (Access("/groups", "view-users (or query-groups)", "manage-users"),)
     export_files = ("groups.yaml",)
+    reads_partial_export = True
     rules: ClassVar[Rules] = Rules(
         list_maps=frozenset({"attributes"}),
         # subGroups is the tree, not a field; role mappings are compared below, as sets.

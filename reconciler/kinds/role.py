@@ -199,6 +199,7 @@ class RoleKind(Kind):
     )
     access = (Access("/roles", "view-realm", "manage-realm"),)  # also /roles-by-id
     export_files = ("roles.yaml",)
+    reads_partial_export = True
     rules: ClassVar[Rules] = Rules(
         list_maps=frozenset({"attributes"}),
         # ``composite`` is derived from ``composites``; composites are compared below, as sets.
