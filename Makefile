@@ -37,13 +37,15 @@ test-matrix: install
 # kcr's peak RSS) also goes to benchmark-scale.md. Sizes below; override any of them, e.g.
 # `make bench KCR_BENCH_USERS=200 KCR_BENCH_GROUPS=100` for a quick run. KCR_BENCH_REPEAT: no-op
 # plan runs (median); KCR_BENCH_PARTIAL_IMPORT=N: partialImport up to N users only (0: never). The
-# whole suite runs the scale benchmark with tiny sizes, as a check that it works.
+# whole suite runs the scale benchmark with tiny sizes, as a check that it works. BENCH_TESTS: which
+# benchmark files (default: all), e.g. BENCH_TESTS=tests/benchmarks/test_scale_benchmark.py.
+BENCH_TESTS ?=
 bench: export KCR_BENCH_USERS ?= 200,2000,10000
 bench: export KCR_BENCH_GROUPS ?= 1000
 bench: export KCR_BENCH_CLIENTS ?= 500
 bench: export KCR_BENCH_ROLES ?= 200
 bench: install
-	$(BIN)/pytest -m benchmark -s -q
+	$(BIN)/pytest -m benchmark -s -q $(BENCH_TESTS)
 
 # The pure tests only (no Keycloak).
 unit: install
