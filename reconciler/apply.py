@@ -518,7 +518,9 @@ class Applier:
         built-ins are updated rather than created, and ids resolve without extra requests."""
         old = self.lives[realm]
         fresh = read_live(self.api, self.desired.realms[realm], list(self.kinds.values()))
-        fresh.managed = old.managed
+        # The record read (saved by the import, also when its answer was lost) and what kcr knows.
+        for collection, keys in old.managed.items():
+            fresh.managed.setdefault(collection, set()).update(keys)
         self.lives[realm] = fresh
 
     def _save_ownership(self, plan: Plan, realms: list[str]) -> None:
