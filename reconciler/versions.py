@@ -293,10 +293,10 @@ STANDARD_TOKEN_EXCHANGE = Fact(
     hint="remove the attribute, or upgrade Keycloak",
 )
 ORGANIZATION_ADMIN_ROLES = Fact(
-    KeycloakVersion(26, 7),
+    KeycloakVersion(26, 7),  # before it even GET /organizations needs manage-realm (26.6.4: 403 with view-*)
     "the realm-management roles view-organizations, manage-organizations and query-organizations",
     uses=_organization_roles,
-    hint="grant view-realm/manage-realm instead, which cover organizations on older versions",
+    hint="grant manage-realm instead, which covers organizations on older versions (reading them too)",
     builtins=ORGANIZATION_ROLES,
 )
 AUTHN_CONTEXT_CLASS_REF_SCOPE = Fact(
@@ -386,6 +386,22 @@ IDENTITY_PROVIDER_ALIAS_FIXED = Fact(
     KeycloakVersion(26, 7),
     "an identity provider's alias cannot change (before it: a PUT with another alias renames the provider)",
 )
+AUTHORIZATION_EMPTY = Fact(
+    KeycloakVersion(26, 5),  # 26.2.5 makes them; Keycloak PR 43969 removed them
+    "an empty resource server when a client's authorization services are enabled (before it: Default "
+    "Resource, Default Policy, a JavaScript policy, and Default Permission; kcr keeps a js policy only as "
+    "it is, and exports it)",
+)
+LDAP_FAILURES_SKIPPED_IN_USER_LISTS = Fact(
+    KeycloakVersion(26, 4),  # 26.0.8 and 26.2.5 answer HTTP 400, 26.4.7 lists the realm's own users
+    "GET /users of a realm with an LDAP provider Keycloak cannot bind to (before it: HTTP 400 'Failed to "
+    "fetch results from the LDAP [<provider>] provider', so kcr cannot read the realm's users)",
+)
+AUTHENTICATOR_CONFIG_ALIAS_UNIQUE = Fact(
+    KeycloakVersion(26, 2),  # 26.0.8 stores a second config of the same alias
+    "an authenticator config alias unique in its realm (HTTP 409 'already exists'; before it: a second "
+    "config of the same alias is stored; kcr refuses duplicate aliases offline on every version)",
+)
 REALM_MANAGEMENT_LOCKED = Fact(
     KeycloakVersion(26, 7),
     "the realm-management client refuses every write, even an admin's (before it: writable; kcr refuses "
@@ -417,6 +433,9 @@ FACTS: tuple[Fact, ...] = (
     CONDITIONAL_2FA_FLOWS,
     IDENTITY_PROVIDER_DEFAULTS_OMITTED,
     IDENTITY_PROVIDER_ALIAS_FIXED,
+    AUTHORIZATION_EMPTY,
+    LDAP_FAILURES_SKIPPED_IN_USER_LISTS,
+    AUTHENTICATOR_CONFIG_ALIAS_UNIQUE,
     REALM_MANAGEMENT_LOCKED,
     REALM_DISPLAY_NAME_LIMITED,
     DOT_SEGMENTS_REFUSED,

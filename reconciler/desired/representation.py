@@ -170,8 +170,13 @@ class AuthorizationPolicy(Model):
     name: str | None = None
     description: str | None = None
     type: (
-        Literal["role", "group", "client", "user", "time", "regex", "aggregate", "resource", "scope"] | None
-    ) = None
+        Literal["role", "group", "client", "user", "time", "regex", "aggregate", "resource", "scope", "js"]
+        | None
+    ) = Field(
+        None,
+        description="js: a JavaScript policy Keycloak made (its Default Policy before 26.5); kept, never "
+        "created or changed by kcr",
+    )
     logic: Literal["POSITIVE", "NEGATIVE"] | None = None
     decisionStrategy: Literal["UNANIMOUS", "AFFIRMATIVE", "CONSENSUS"] | None = None
     resourceType: str | None = Field(

@@ -18,7 +18,11 @@ How Keycloak 26.7 handles them (proven in ``tests/integration/test_facts_authori
 - Deletes go by id: ``DELETE .../policy/{id}`` (permissions too), ``.../resource/{id}``,
   ``.../scope/{id}``; ``GET`` of each list with ``max=-1`` gives the ids.
 - Enabling authorization services on a client (through the Admin API) makes an empty resource server:
-  no default resource, policy or permission.
+  no default resource, policy or permission. Before 26.5 (``versions.AUTHORIZATION_DEFAULTS``) it
+  makes Default Resource, Default Policy (a JavaScript policy, type ``js``) and Default Permission:
+  a declared list that leaves them out deletes them like any other item, and ``kcr export`` writes
+  them. Keycloak takes no new JavaScript policy through the Admin API (scripts are deployed), so a
+  declared ``js`` policy must be one the server has, unchanged: anything else stops the plan.
 
 A declared list (``resources``, ``scopes``, ``policies``) is the whole set: what it leaves out is
 deleted. One update writes in dependency order (scopes, resources, policies, permissions) and deletes
@@ -160,9 +164,34 @@ class AuthorizationKind(Kind):
             for key, client in sorted(clients.items())
             if client.get(ENABLED) and (key in declared or ctx.read_all)
         ]
-        found = ctx.api.map(lambda key: self._read_settings(ctx, key), wanted)
+        found = dict(zip(wanted, ctx.api.map(lambda key: self._read_settings(ctx, key), wanted), strict=True))
         self._check_users(ctx, declared)
-        return dict(zip(wanted, found, strict=True))
+        self._check_scripts(ctx, declared, found)
+        return found
+
+    def _check_scripts(self, ctx: Context, declared: dict[str, Obj], found: dict[str, Obj]) -> None:
+        """A declared JavaScript policy must be one the server has, as it has it (kcr cannot write one)."""
+        problems = []
+        for client_id, settings in declared.items():
+            stored = {p["name"]: p for p in (found.get(client_id) or {}).get("policies") or []}
+            for policy in settings.get("policies") or []:
+                if policy.get("type") != "js":
+                    continue
+                have = stored.get(policy["name"])
+                if have is not None and not diff_declared(policy, have, self.rules, pattern="policies[]"):
+                    continue
+                problems.append(
+                    Problem(
+                        "a JavaScript policy (type js) can only be kept as Keycloak has it: Keycloak takes "
+                        "no new or changed script through the Admin API",
+                        ctx.desired.locations.get(f"clients[{client_id}]"),
+                        f"clients[{client_id}].authorizationSettings.policies[{policy['name']}]",
+                        "remove the policy (kcr then deletes it), or declare it exactly as `kcr export` "
+                        "writes it",
+                    )
+                )
+        if problems:
+            raise DesiredStateError(problems)
 
     def _check_users(self, ctx: Context, declared: dict[str, Obj]) -> None:
         """Users that policies name without declaring them must exist: checked before any write."""

@@ -110,7 +110,7 @@ class OrganizationKind(Kind):
     access = (
         Access(
             "/organizations",
-            "view-realm (26.7+: view-organizations)",
+            "manage-realm (26.7+: view-organizations)",  # versions.ORGANIZATION_ADMIN_ROLES
             "manage-realm (26.7+: manage-organizations)",
         ),
     )

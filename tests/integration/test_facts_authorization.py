@@ -2,7 +2,9 @@
 proven here (the authorization kind relies on them):
 
 - Enabling ``authorizationServicesEnabled`` on a client (with its service account) makes an EMPTY
-  resource server: no default resource, policy or permission; settings ``ENFORCING``, ``UNANIMOUS``,
+  resource server: no default resource, policy or permission (before 26.5, versions.AUTHORIZATION_EMPTY:
+  Default Resource, Default Policy, a JavaScript policy, and Default Permission naming both, which the
+  fixture below deletes so that every version's tests start alike); settings ``ENFORCING``, ``UNANIMOUS``,
   remote resource management allowed. It also makes the client role ``uma_protection`` and gives it to
   the client's service account.
 - ``GET .../authz/resource-server/settings`` answers the export's shape, references by name in JSON
@@ -26,11 +28,15 @@ from typing import Any
 import pytest
 
 from reconciler.keycloak.client import AdminClient, seg
+from reconciler.versions import AUTHORIZATION_EMPTY, has
 from tests.integration.conftest import find_one
 
 pytestmark = pytest.mark.integration
 
 ALL = {"first": 0, "max": -1}
+# What enabling made, per resource server (before the fixture removed Keycloak's defaults).
+MADE: dict[str, dict[str, Any]] = {}
+DEFAULTS = {"policy": ("Default Permission", "Default Policy"), "resource": ("Default Resource",)}
 
 
 @pytest.fixture
@@ -51,7 +57,13 @@ def server(admin_api: AdminClient, empty_realm: str) -> str:
     client = find_one(admin_api, empty_realm, "clients", clientId="api")
     assert client is not None
     admin_api.post(f"{base}/clients/{seg(client['id'])}/roles", {"name": "auditor"})
-    return f"{base}/clients/{seg(client['id'])}/authz/resource-server"
+    path = f"{base}/clients/{seg(client['id'])}/authz/resource-server"
+    MADE[path] = admin_api.get(f"{path}/settings")
+    if not has(admin_api.server_info(), AUTHORIZATION_EMPTY):
+        for what, names in DEFAULTS.items():
+            for name in names:
+                admin_api.delete(f"{path}/{what}/{_names(admin_api, path, what)[name]}")
+    return path
 
 
 def _names(api: AdminClient, server: str, what: str) -> dict[str, Any]:
@@ -62,14 +74,21 @@ def _names(api: AdminClient, server: str, what: str) -> dict[str, Any]:
 def test_enabling_makes_an_empty_resource_server_and_a_uma_protection_role(
     admin_api: AdminClient, empty_realm: str, server: str
 ) -> None:
-    assert admin_api.get(f"{server}/settings") == {
-        "allowRemoteResourceManagement": True,
-        "policyEnforcementMode": "ENFORCING",
-        "decisionStrategy": "UNANIMOUS",
-        "resources": [],
-        "policies": [],
-        "scopes": [],
-    }
+    made = MADE[server]
+    settings = ("allowRemoteResourceManagement", "policyEnforcementMode", "decisionStrategy")
+    assert [made[k] for k in settings] == [True, "ENFORCING", "UNANIMOUS"]
+    if has(admin_api.server_info(), AUTHORIZATION_EMPTY):
+        assert (made["resources"], made["policies"], made["scopes"]) == ([], [], [])
+    else:
+        assert [r["name"] for r in made["resources"]] == ["Default Resource"]
+        policies = {p["name"]: p for p in made["policies"]}
+        assert {n: p["type"] for n, p in policies.items()} == {
+            "Default Policy": "js",
+            "Default Permission": "resource",
+        }
+        assert "$evaluation.grant()" in policies["Default Policy"]["config"]["code"]
+        assert json.loads(policies["Default Permission"]["config"]["applyPolicies"]) == ["Default Policy"]
+        assert made["scopes"] == []
     client = find_one(admin_api, empty_realm, "clients", clientId="api")
     assert client is not None
     roles = {r["name"] for r in admin_api.get(f"/{seg(empty_realm)}/clients/{seg(client['id'])}/roles")}

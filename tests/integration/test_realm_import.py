@@ -8,6 +8,7 @@ import contextlib
 import dataclasses
 import json
 import re
+import sys
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -21,6 +22,7 @@ from reconciler.engine import make_plan
 from reconciler.errors import ApplyError, NotFound
 from reconciler.keycloak.client import AdminClient, seg
 from reconciler.live import read_live
+from reconciler.versions import ServerInfo
 from tests.integration.test_bulk_reads import every_kind
 
 pytestmark = pytest.mark.integration
@@ -45,8 +47,17 @@ PASSWORD = "Imported-Pa55word"  # of the test's users: not a secret
 LOGOUT_URI = "https://web.example.com/bye"
 
 
+# The server's version (every_kind() declares group descriptions only where it has them).
+SERVER = ServerInfo()
+
+
+@pytest.fixture(autouse=True)
+def _server_version(admin_api: AdminClient, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sys.modules[__name__], "SERVER", admin_api.server_info())
+
+
 def _spec(realm: str) -> dict[str, Any]:
-    spec = every_kind(realm)
+    spec = every_kind(realm, SERVER)
     spec["clients"].append(
         {"clientId": "linked", "defaultClientScopes": ["extra"], "optionalClientScopes": []}
     )
