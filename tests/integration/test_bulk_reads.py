@@ -255,8 +255,8 @@ def test_without_manage_realm_the_kinds_read_object_by_object(
     secret = admin_api.get(f"{r}/clients/{reader['id']}/client-secret")["value"]
     account = admin_api.get(f"{r}/clients/{reader['id']}/service-account-user")
     management = admin_api.get(f"{r}/clients", {"clientId": "realm-management"})[0]
-    # view-organizations: 26.7+; view-authorization: before 26.2 (?) the resource server's view endpoints
-    # need it besides view-clients
+    # view-organizations: 26.7+; view-authorization: 26.0.8 refuses the resource server's view endpoints
+    # to view-clients alone (HTTP 403)
     read_roles = {
         "view-realm",
         "view-clients",
