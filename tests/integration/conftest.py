@@ -215,4 +215,6 @@ def audit_lines(path: Path) -> list[dict[str, Any]]:
 
     if not path.exists():
         return []
-    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    text = path.read_text(encoding="utf-8")
+    complete = text[: text.rfind("\n") + 1]  # a line a running kcr is still writing is not read yet
+    return [json.loads(line) for line in complete.splitlines() if line.strip()]
