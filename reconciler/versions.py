@@ -402,11 +402,6 @@ AUTHENTICATOR_CONFIG_ALIAS_UNIQUE = Fact(
     "an authenticator config alias unique in its realm (HTTP 409 'already exists'; before it: a second "
     "config of the same alias is stored; kcr refuses duplicate aliases offline on every version)",
 )
-IMPORTED_CLIENT_FRONTCHANNEL_OFF = Fact(
-    KeycloakVersion(26, 6),  # 26.4.7 and 26.5.6 make it true, 26.6.4 false
-    "a client made by the realm import with frontchannelLogout off, as POST /clients makes it (before it: "
-    "on; kcr's import states it off unless declared, so both ways give the same client)",
-)
 REALM_MANAGEMENT_LOCKED = Fact(
     KeycloakVersion(26, 7),
     "the realm-management client refuses every write, even an admin's (before it: writable; kcr refuses "
@@ -441,7 +436,6 @@ FACTS: tuple[Fact, ...] = (
     AUTHORIZATION_EMPTY,
     LDAP_FAILURES_SKIPPED_IN_USER_LISTS,
     AUTHENTICATOR_CONFIG_ALIAS_UNIQUE,
-    IMPORTED_CLIENT_FRONTCHANNEL_OFF,
     REALM_MANAGEMENT_LOCKED,
     REALM_DISPLAY_NAME_LIMITED,
     DOT_SEGMENTS_REFUSED,

@@ -252,11 +252,7 @@ class ClientKind(Kind):
                 continue
             if not _importable(spec, realm_lists_declared):
                 continue
-            created = self._create_body(spec)
-            # Before 26.6 the import makes a client with front-channel logout on, where POST /clients
-            # makes it off (versions.IMPORTED_CLIENT_FRONTCHANNEL_OFF): said, so both ways agree.
-            created.setdefault("frontchannelLogout", False)
-            carried.append(created)
+            carried.append(self._create_body(spec))
         if carried:
             body["clients"] = [*(body.get("clients") or []), *carried]
         return [c["clientId"] for c in carried]
