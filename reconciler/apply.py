@@ -53,6 +53,7 @@ from reconciler.kinds.base import Context, Kind, LiveRealm, Obj, without_extensi
 from reconciler.lease import Leases
 from reconciler.live import read_live
 from reconciler.plan import Action, Change, Plan
+from reconciler.versions import has
 
 TRANSIENT = (KeycloakUnreachable, ServerError, Conflict)
 MAX_ATTEMPTS = 3
@@ -436,6 +437,9 @@ class Applier:
         record: dict[str, set[str]] = {}
         if kind.is_realm and self.import_new_realms:
             for other in sorted(self.kinds.values(), key=lambda k: k.phase):
+                since = other.import_exact_since
+                if since is not None and not has(ctx.live.server, since):
+                    continue  # what depends on its objects (their roles, groups, users) stays out too
                 keys = other.add_to_realm_import(ctx.desired, carried)
                 if keys and other.collection is not None:
                     record.setdefault(other.collection, set()).update(keys)

@@ -402,6 +402,11 @@ AUTHENTICATOR_CONFIG_ALIAS_UNIQUE = Fact(
     "an authenticator config alias unique in its realm (HTTP 409 'already exists'; before it: a second "
     "config of the same alias is stored; kcr refuses duplicate aliases offline on every version)",
 )
+IMPORT_MAKES_CLIENTS_AS_POST = Fact(
+    KeycloakVersion(26, 6),  # 26.2.5, 26.4.7 and 26.5.6: frontchannelLogout on, even when the body says false
+    "the realm import makes a client as POST /clients does (before it: frontchannelLogout on where the "
+    "POST leaves it off; kcr then creates a new realm's clients one by one after the import)",
+)
 REALM_MANAGEMENT_LOCKED = Fact(
     KeycloakVersion(26, 7),
     "the realm-management client refuses every write, even an admin's (before it: writable; kcr refuses "

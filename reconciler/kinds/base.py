@@ -40,7 +40,7 @@ from reconciler.desired.state import DesiredRealm
 from reconciler.errors import Problem
 from reconciler.keycloak.client import AdminClient
 from reconciler.kinds.lookup import LiveIds, Lookup
-from reconciler.versions import ServerInfo
+from reconciler.versions import Fact, ServerInfo
 
 Obj = dict[str, Any]
 
@@ -338,6 +338,10 @@ class Kind(ABC):
         return hashlib.sha256(canonical.encode()).hexdigest()[:16]
 
     # -- writes ----------------------------------------------------------------------------------
+    # The first version whose realm import makes this kind's objects exactly as ``create`` does; on an
+    # older server ``add_to_realm_import`` is not asked (None: every supported version).
+    import_exact_since: ClassVar[Fact | None] = None
+
     def add_to_realm_import(self, realm: DesiredRealm, body: Obj) -> list[str]:
         """Add to ``body`` (the representation that creates a new realm, ``POST /admin/realms``) the
         declared objects of this kind that Keycloak's import makes exactly as ``create`` would, and

@@ -60,8 +60,8 @@ from reconciler.kinds.client_scope import (
     mapper_body,
     reconcile_links,
 )
+from reconciler.versions import IMPORT_MAKES_CLIENTS_AS_POST, has
 from reconciler.versions import SERVICE_ACCOUNT_SCOPE as SCOPE_FOR_SERVICE_ACCOUNTS
-from reconciler.versions import has
 
 DEFAULT_SCOPES = "defaultClientScopes"
 OPTIONAL_SCOPES = "optionalClientScopes"
@@ -240,6 +240,8 @@ class ClientKind(Kind):
         return diffs
 
     # -- writes ----------------------------------------------------------------------------------
+    import_exact_since = IMPORT_MAKES_CLIENTS_AS_POST
+
     def add_to_realm_import(self, realm: DesiredRealm, body: Obj) -> list[str]:
         """Declared OpenID Connect clients that the import makes as ``create`` would: without a service
         account, authorization services or flow overrides (their users, resource servers and flows
