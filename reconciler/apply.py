@@ -67,7 +67,6 @@ OWNERSHIP_ERRORS = "ownership_errors"  # ApplyReport.extra key: realms whose rec
 # concurrently when the kind allows it (``Kind.parallel_writes``), and checked by one re-read of the
 # kind afterwards instead of a read-back per write. Smaller runs write and read back one by one.
 BULK_FROM = 20
-IMPORT_LEFTOVERS = "import:"  # ownership-record pseudo-collections of ``Kind.import_leftovers``
 
 
 def _runs(changes: list[Change]) -> list[tuple[int, int]]:
@@ -443,8 +442,6 @@ class Applier:
                 keys = other.add_to_realm_import(ctx.desired, carried)
                 if keys and other.collection is not None:
                     record.setdefault(other.collection, set()).update(keys)
-                if keys:
-                    record.update(other.import_leftovers(ctx.desired, keys))
         if carried:
             attributes = {**(want.get("attributes") or {}), ownership.ATTRIBUTE: ownership.dumps(record)}
             try:
@@ -521,7 +518,11 @@ class Applier:
         """A new realm comes with built-ins (clients, roles, scopes): read them so that declared
         built-ins are updated rather than created, and ids resolve without extra requests."""
         old = self.lives[realm]
-        fresh = read_live(self.api, self.desired.realms[realm], list(self.kinds.values()))
+        # Object by object, not through the partial export: right after an import Keycloak's caches
+        # hold none of the realm's objects, and the export then costs several times the per-object
+        # reads (2,000 users, 500 clients, 1,000 groups on 26.7.3: 16 s against 9 s for the whole
+        # read; the export alone 8 to 24 s until a few reads have filled the caches).
+        fresh = read_live(self.api, self.desired.realms[realm], list(self.kinds.values()), bulk_reads=False)
         # The record read (saved by the import, also when its answer was lost) and what kcr knows.
         for collection, keys in old.managed.items():
             fresh.managed.setdefault(collection, set()).update(keys)
@@ -545,10 +546,6 @@ class Applier:
                     if spec.get("state") != "absent" and key in present:
                         keys.add(key)
                 managed[kind.collection] = keys
-            # What the import left to fix (``Kind.import_leftovers``) and is not fixed yet.
-            for collection, keys in live.managed.items():
-                if collection.startswith(IMPORT_LEFTOVERS):
-                    managed[collection] = set(keys)
             try:
                 if ownership.save(self.api, name, managed):
                     self.report.extra.setdefault("ownership_updated", []).append(name)

@@ -433,10 +433,10 @@ class AdminClient:
     def get_pages(
         self, path: str, params: dict[str, Any] | None = None, *, total: int, page_size: int = 500
     ) -> list[Any]:
-        """All items of a paginated listing of about ``total`` items: its pages requested
-        concurrently (bounded by ``concurrency``), then on one by one while the last is full (the
-        listing grew since it was counted)."""
-        firsts = list(range(0, max(total, 1), page_size))
+        """All items of a paginated listing of about ``total`` items: its pages up to ``total`` + 1
+        items requested concurrently (bounded by ``concurrency``), then on one by one while the last
+        is full (the listing grew since it was counted)."""
+        firsts = list(range(0, total + 1, page_size))
         pages = self.map(
             lambda first: self.get(path, {**(params or {}), "first": first, "max": page_size}) or [], firsts
         )

@@ -349,14 +349,6 @@ class Kind(ABC):
         phases added. Default: nothing (a kind carries only what a test proved exact)."""
         return []
 
-    def import_leftovers(self, realm: DesiredRealm, keys: list[str]) -> dict[str, set[str]]:
-        """Entries for the ownership record, saved by the import itself: carried objects (``keys``)
-        that the import makes with an undeclared difference from ``create`` that kcr removes after
-        it. The kind's ``compare`` shows the difference while its key is named there (so an apply
-        killed right after the import fixes it on the next run); its ``update`` drops the key from
-        ``ctx.live.managed`` once fixed. Pseudo-collections are named "import:..."."""
-        return {}
-
     @abstractmethod
     def create(self, ctx: Context, key: str, desired: Obj) -> None:
         """Create the object and everything declared on it; record its new id in ``ctx.live``."""

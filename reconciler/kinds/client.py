@@ -77,17 +77,20 @@ NOISE = ("access",)  # read-only parts of a GET that are never compared nor sent
 # Booleans a GET leaves out when false (the only one on 26.7: tests/integration/test_realm_file_defects.py).
 OMITTED_WHEN_FALSE = ("authorizationServicesEnabled",)
 # Keycloak's realm import gives every client it makes ``post.logout.redirect.uris: "+"`` (post-logout
-# redirects to the redirect URIs), even when the body says "" or null; ``POST /clients`` leaves it out
-# (no post-logout redirect at all: tests/integration/test_realm_import.py logs out both ways). A client
-# carried into the import without a declared value is named under this pseudo-collection of the
-# ownership record (saved by the import itself) until kcr has removed the "+"; while it is named there,
-# ``compare`` shows the "+" as a change, so an apply killed right after the import still fixes it.
+# redirects to the redirect URIs), even when the body says "" or null; ``POST /clients`` leaves it out.
+# Keycloak 26.0 to 26.7 treat both alike (tests/integration/test_realm_import.py logs out both ways:
+# redirect URIs allowed, others refused), so a live "+" reads as no attribute and a declared "+" is
+# met by either: one comparison and one export whichever way the client was made, and no PUT per
+# client after an import.
 POST_LOGOUT = "post.logout.redirect.uris"
-IMPORT_PLUS = "import:clients.post.logout.redirect.uris"
+SAME_AS_REDIRECTS = "+"
 
 
 def _live_client(rep: Mapping[str, Any], ctx: Context) -> Obj:
     obj: Obj = {k: v for k, v in rep.items() if k not in NOISE}
+    attributes = rep.get("attributes")
+    if isinstance(attributes, Mapping) and attributes.get(POST_LOGOUT) == SAME_AS_REDIRECTS:
+        obj["attributes"] = {k: v for k, v in attributes.items() if k != POST_LOGOUT}
     # A realm with adminPermissionsEnabled has a client that Keycloak made and names in the realm's
     # adminPermissionsClient ("admin-permissions"): a built-in, never pruned nor reported unmanaged.
     realm_rep = ctx.live.ids.realm or {}
@@ -219,9 +222,7 @@ class ClientKind(Kind):
         return realm == "master" and key.endswith("-realm") and realm_client
 
     def compare(self, key: str, desired: Obj, live: Obj, ctx: Context) -> list[FieldDiff]:
-        return self._compare(key, desired, live, ctx) + _import_plus(key, desired, live, ctx)
-
-    def _compare(self, key: str, desired: Obj, live: Obj, ctx: Context) -> list[FieldDiff]:
+        desired = _without_default_post_logout(desired)
         kept = _kept_links(desired)
         view = {**live, **{f: [s for s in live.get(f) or [] if s not in kept] for f in LINK_FIELDS}}
         kept_mappers = _kept_mappers(ctx, desired, live)
@@ -258,11 +259,6 @@ class ClientKind(Kind):
         if carried:
             body["clients"] = [*(body.get("clients") or []), *carried]
         return [c["clientId"] for c in carried]
-
-    def import_leftovers(self, realm: DesiredRealm, keys: list[str]) -> dict[str, set[str]]:
-        declared = self.declared(realm)
-        plus = {k for k in keys if POST_LOGOUT not in (declared[k].get("attributes") or {})}
-        return {IMPORT_PLUS: plus} if plus else {}
 
     def _create_body(self, desired: Obj) -> Obj:
         body = {k: v for k, v in without_extensions(desired).items() if k != AUTHORIZATION}
@@ -304,28 +300,16 @@ class ClientKind(Kind):
 
     def update(self, ctx: Context, key: str, desired: Obj, live: Obj, diffs: list[FieldDiff]) -> None:
         path = self._path(ctx, str(live["id"]))
-        plus = f"attributes.{POST_LOGOUT}"
-        if [d.path for d in diffs] == [plus]:
-            # Only the import's "+": one PUT of that attribute (a PUT keeps what its body leaves out
-            # and merges attributes, "" removing one); the re-read of the kind checks it.
-            ctx.api.put(path, {"attributes": {POST_LOGOUT: ""}})
-            attributes = {k: v for k, v in (live.get("attributes") or {}).items() if k != POST_LOGOUT}
-            ctx.live.of(self.name)[key] = {**live, "attributes": attributes}
-            ctx.live.managed.get(IMPORT_PLUS, set()).discard(key)
-            return
         rep: Obj | None = None
         if any(not d.path.startswith(LINK_FIELDS) for d in diffs):
             rep = ctx.api.get(path)
             body = self._update_body(rep, desired, _kept_mappers(ctx, desired, rep))
-            if any(d.path == plus for d in diffs):
-                body["attributes"] = {**(body.get("attributes") or {}), POST_LOGOUT: ""}
             if OVERRIDES in desired:
                 body[OVERRIDES] = _override_ids(ctx, key, desired[OVERRIDES] or {}, rep.get(OVERRIDES) or {})
             ctx.api.put(path, body)
         if any(d.path.startswith(LINK_FIELDS) for d in diffs):
             current = _live_client(rep if rep is not None else ctx.api.get(path), ctx)
             self._reconcile_links(ctx, key, desired, current)
-        ctx.live.managed.get(IMPORT_PLUS, set()).discard(key)
         self._record(ctx, key)
 
     def _update_body(self, rep: Obj, desired: Obj, kept_mappers: frozenset[str] = frozenset()) -> Obj:
@@ -407,14 +391,12 @@ def _importable(spec: Obj, realm_lists_declared: bool) -> bool:
     return len(declared_lists) == len(LINK_FIELDS) and names <= BUILTIN_CLIENT_SCOPES
 
 
-def _import_plus(key: str, desired: Obj, live: Obj, ctx: Context) -> list[FieldDiff]:
-    """The "+" the realm import gave a client that kcr carried into it (``IMPORT_PLUS``)."""
-    if key not in ctx.live.managed.get(IMPORT_PLUS, set()):
-        return []
-    if POST_LOGOUT in (desired.get("attributes") or {}):
-        return []
-    value = (live.get("attributes") or {}).get(POST_LOGOUT)
-    return [FieldDiff(f"attributes.{POST_LOGOUT}", value, None)] if value == "+" else []
+def _without_default_post_logout(desired: Obj) -> Obj:
+    """``desired`` without a declared "+" post-logout redirect (the default: see ``SAME_AS_REDIRECTS``)."""
+    attributes = desired.get("attributes")
+    if not isinstance(attributes, Mapping) or attributes.get(POST_LOGOUT) != SAME_AS_REDIRECTS:
+        return desired
+    return {**desired, "attributes": {k: v for k, v in attributes.items() if k != POST_LOGOUT}}
 
 
 # Fields the export writes in its own way (or never: the secret gets a hint).

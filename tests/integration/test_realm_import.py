@@ -45,6 +45,7 @@ def _without_volatile(value: Any) -> Any:
 
 PASSWORD = "Imported-Pa55word"  # of the test's users: not a secret
 LOGOUT_URI = "https://web.example.com/bye"
+POST_LOGOUT = "post.logout.redirect.uris"
 
 
 # The server's version (every_kind() declares group descriptions only where it has them).
@@ -192,10 +193,10 @@ def test_what_the_import_made_is_in_the_ownership_record_from_the_start(
 def test_clients_and_users_go_into_the_import_and_a_kill_after_it_still_converges(
     admin_api: AdminClient, fresh_realm: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The import carries the clients and users that it makes as the one-by-one creates would; the
-    "+" it gives each client without a declared post.logout.redirect.uris is named in the record it
-    saves, so that after a kill right after the import (no end-of-apply save, as under SIGKILL) the
-    next plan shows its removal, and the apply after it removes it."""
+    """The import carries the clients and users that it makes as the one-by-one creates would, named
+    in the record it saves; after a kill right after the import (no end-of-apply save, as under
+    SIGKILL) the next plan has nothing to do for them (the import's "+" post-logout redirect is
+    Keycloak's default: no change), and the apply after it converges."""
     monkeypatch.setattr(Applier, "_save_ownership", lambda *args: None)
     state = DesiredState(
         realms={fresh_realm: DesiredRealm(name=fresh_realm, spec=_carried_spec(fresh_realm))}
@@ -205,13 +206,11 @@ def test_clients_and_users_go_into_the_import_and_a_kill_after_it_still_converge
     apply_plan(admin_api, realm_only, state, lives)
     monkeypatch.undo()
     record = ownership.parse(admin_api.get(f"/{seg(fresh_realm)}"))
-    plus = "import:clients.post.logout.redirect.uris"
     again, lives = make_plan(admin_api, state)
     if not has(admin_api.server_info(), IMPORT_MAKES_CLIENTS_AS_POST):
         # Before 26.6 the import turns frontchannelLogout on: no client goes into it, nor what maps
         # their roles; they are all created one by one by the next apply.
         assert not record.get("clients")
-        assert plus not in record
         assert {c.key for c in again.changes if c.kind == "client"} >= {"api", "web", "mapped", "logout"}
         assert all(c.action.value == "create" for c in again.changes if c.kind == "client")
     else:
@@ -219,28 +218,25 @@ def test_clients_and_users_go_into_the_import_and_a_kill_after_it_still_converge
         assert record["users"] == {"ann", "bob", "carl", "dana"}  # erin: default groups; robot: an account
         assert {"/acme", "/acme/admins", "/acme/admins/root", "/acme/staff", "/globex"} <= record["groups"]
         assert {"api/read", "web/power", "admin"} <= record["roles"]
-        assert record[plus] == {"api", "web", "mapped", "listed"}  # "logout" declares its own value
-        fixes = {c.key: c for c in again.changes if c.kind == "client" and c.action.value == "update"}
-        assert set(fixes) == {"api", "web", "mapped", "listed"}
+        carried = {"api", "web", "mapped", "logout", "listed"}
+        assert not [c.address for c in again.changes if c.kind == "client" and c.key in carried]
     apply_plan(admin_api, again, state, lives)
     clients = {c["clientId"]: c for c in admin_api.get(f"/{seg(fresh_realm)}/clients")}
-    assert "post.logout.redirect.uris" not in clients["web"]["attributes"]
     assert clients["logout"]["attributes"]["post.logout.redirect.uris"] == LOGOUT_URI
-    assert plus not in ownership.parse(admin_api.get(f"/{seg(fresh_realm)}"))
     assert make_plan(admin_api, state)[0].changes == []
 
 
 def test_the_imports_plus_redirects_after_logout_as_no_attribute_does(
     admin_api: AdminClient, two_realms: tuple[str, str]
 ) -> None:
-    """Both ways compared: Keycloak 26.7 answers a logout with a post_logout_redirect_uri the same for
-    a client holding the plain import's "+" and for one without the attribute (kcr's, as POST
-    /clients makes it): redirect URIs allowed, others refused. kcr still removes the "+", so that
-    the stored client (its export, the admin console) is the one a POST makes."""
-    imported, plain = two_realms
-    state = DesiredState(realms={imported: DesiredRealm(name=imported, spec=_carried_spec(imported))})
+    """Both ways compared: Keycloak answers a logout with a post_logout_redirect_uri the same for a
+    client holding the import's "+" and for one without the attribute (as POST /clients makes it):
+    redirect URIs allowed, others refused. So kcr reads the "+" as no attribute
+    (``reconciler/kinds/client.py``: ``SAME_AS_REDIRECTS``) and leaves it where the import put it."""
+    posted, plain = two_realms  # kcr's one-by-one creates, and Keycloak's own import
+    state = DesiredState(realms={posted: DesiredRealm(name=posted, spec=_carried_spec(posted))})
     plan, lives = make_plan(admin_api, state)
-    apply_plan(admin_api, plan, state, lives)
+    apply_plan(admin_api, plan, state, lives, import_new_realms=False)
     web = next(c for c in _carried_spec(plain)["clients"] if c["clientId"] == "web")
     admin_api.post("", {"realm": plain, "enabled": True, "clients": [web]})
 
@@ -253,11 +249,18 @@ def test_the_imports_plus_redirects_after_logout_as_no_attribute_does(
         (client,) = admin_api.get(f"/{seg(realm)}/clients", {"clientId": client_id})
         return client["attributes"].get("post.logout.redirect.uris")  # type: ignore[no-any-return]
 
-    assert (attribute(plain, "web"), attribute(imported, "web")) == ("+", None)
+    assert (attribute(plain, "web"), attribute(posted, "web")) == ("+", None)
     inside, outside = "https://web.example.com/app", "https://elsewhere.example.org/"
-    assert logout(plain, "web", inside) == logout(imported, "web", inside) == (302, inside)
-    assert logout(plain, "web", outside) == logout(imported, "web", outside) == (400, None)
-    assert logout(imported, "logout", LOGOUT_URI) == (302, LOGOUT_URI)  # declared: carried as is
+    assert logout(plain, "web", inside) == logout(posted, "web", inside) == (302, inside)
+    assert logout(plain, "web", outside) == logout(posted, "web", outside) == (400, None)
+    assert logout(posted, "logout", LOGOUT_URI) == (302, LOGOUT_URI)  # declared: carried as is
+    # kcr reads the two alike, and a declared "+" is met by either.
+    reads = [read_live(admin_api, DesiredRealm(name=r, spec={})).of("client")["web"] for r in two_realms]
+    assert [POST_LOGOUT in r["attributes"] for r in reads] == [False, False]
+    plus = {**web, "attributes": {**web.get("attributes", {}), POST_LOGOUT: "+"}}
+    for realm in two_realms:
+        declared = DesiredState(realms={realm: DesiredRealm(name=realm, spec={"clients": [plus]})})
+        assert [c.address for c in make_plan(admin_api, declared)[0].changes if c.kind == "client"] == []
 
 
 def test_carried_users_log_in_as_users_made_by_post(
