@@ -44,6 +44,8 @@ def read_live(
     if any(kind.reads_partial_export for kind in kinds):
         start_partial_export(ctx)
     for kind in kinds:
+        kind.start_reads(ctx)
+    for kind in kinds:
         live.objects[kind.name] = kind.read(ctx)
         observer.read(desired.name, kind.name, len(live.objects[kind.name]))
     return live

@@ -200,6 +200,11 @@ class Kind(ABC):
     # read ahead, in the background.
     reads_partial_export: ClassVar[bool] = False
 
+    def start_reads(self, ctx: Context) -> None:  # noqa: B027 (an optional hook: most kinds start nothing)
+        """Start, in the background, reads that need nothing of other kinds (``bulk_read.in_background``),
+        for ``read`` to collect: ``read_live`` asks every kind before the first reads in phase order, so
+        that the server works on them alongside. Default: none."""
+
     # -- desired side ----------------------------------------------------------------------------
     @abstractmethod
     def declared(self, realm: DesiredRealm) -> dict[str, Obj]:

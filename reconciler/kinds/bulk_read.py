@@ -21,8 +21,9 @@ order: the reads of the realm, flows, scopes and clients overlap it.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
-from typing import Any
+from typing import Any, TypeVar
 
 from reconciler.errors import Forbidden
 from reconciler.keycloak.client import READ_ONLY_POST, seg
@@ -31,16 +32,29 @@ from reconciler.kinds.base import Context
 EXPORT = "partial_export"  # ctx.shared_reads key: the export, or None when it is not available
 STARTED = "partial_export_started"  # ctx.shared_reads key: the export being read in the background
 _PARAMS = {"exportClients": "true", "exportGroupsAndRoles": "true"}
+T = TypeVar("T")
+
+
+def in_background(ctx: Context, key: str, read: Callable[[], T]) -> None:
+    """Start ``read`` in a thread of its own, for ``collect`` under ``key``. Not without concurrency
+    (``--concurrency 1``), nor twice in one context."""
+    if ctx.api.settings.concurrency <= 1 or key in ctx.shared_reads:
+        return
+    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix=key)
+    ctx.shared_reads[key] = pool.submit(read)
+    pool.shutdown(wait=False)  # the thread ends with its one read
+
+
+def collect(ctx: Context, key: str, read: Callable[[], T]) -> T:
+    """What ``in_background`` started under ``key`` (raising what it raised), once; else ``read()``."""
+    started: Future[T] | None = ctx.shared_reads.pop(key, None)
+    return started.result() if started is not None else read()
 
 
 def start_partial_export(ctx: Context) -> None:
-    """Read the export in a thread of its own; ``partial_export`` waits for it (and raises what it
-    raised). Not with bulk reads off or without concurrency (``--concurrency 1``)."""
-    if not ctx.bulk_reads or ctx.api.settings.concurrency <= 1 or EXPORT in ctx.shared_reads:
-        return
-    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="partial-export")
-    ctx.shared_reads[STARTED] = pool.submit(_read, ctx)
-    pool.shutdown(wait=False)  # the thread ends with its one read
+    """Read the export in the background; ``partial_export`` waits for it. Not with bulk reads off."""
+    if ctx.bulk_reads and EXPORT not in ctx.shared_reads:
+        in_background(ctx, STARTED, lambda: _read(ctx))
 
 
 def partial_export(ctx: Context) -> dict[str, Any] | None:
@@ -49,8 +63,7 @@ def partial_export(ctx: Context) -> dict[str, Any] | None:
     if not ctx.bulk_reads:
         return None
     if EXPORT not in ctx.shared_reads:
-        started: Future[dict[str, Any] | None] | None = ctx.shared_reads.pop(STARTED, None)
-        ctx.shared_reads[EXPORT] = started.result() if started is not None else _read(ctx)
+        ctx.shared_reads[EXPORT] = collect(ctx, STARTED, lambda: _read(ctx))
     export: dict[str, Any] | None = ctx.shared_reads[EXPORT]
     return export
 

@@ -57,6 +57,7 @@ from reconciler.kinds.base import (
     Section,
     without_extensions,
 )
+from reconciler.kinds.bulk_read import collect, in_background
 from reconciler.kinds.client import ClientKind
 from reconciler.kinds.group import flatten
 from reconciler.kinds.role import live_default_role, role_mapping_references
@@ -72,6 +73,7 @@ PROFILE_FIELDS = ("username", "email", "firstName", "lastName", "enabled", "emai
 REP_FIELDS = frozenset({*PROFILE_FIELDS, "attributes", "requiredActions"})
 UPDATE_PASSWORD = "UPDATE_PASSWORD"
 PAGE = 500
+USER_PAGES = "user_pages"  # ctx.shared_reads key: every user, being read in the background
 # Live-only: the id of the user-storage component (LDAP provider) the user was imported from; never
 # compared nor shown. Deleting that component deletes the user (component.py).
 FEDERATION_LINK = "_federationLink"
@@ -205,14 +207,7 @@ class UserKind(Kind):
             without_extensions(s) for s in self.declared(ctx.desired).values() if s.get(STATE_KEY) != "absent"
         ]
         regular = [d for d in declared if not d.get(SA_CLIENT)]
-        # Pages of full users are the heaviest reads at scale: counted first, then read concurrently.
-        total = ctx.api.get(f"{_realm_path(ctx)}/users/count")
-        reps = ctx.api.get_pages(
-            f"{_realm_path(ctx)}/users",
-            {"briefRepresentation": "false"},
-            total=int(total or 0),
-            page_size=PAGE,
-        )
+        reps = collect(ctx, USER_PAGES, lambda: self._read_pages(ctx))
         live = {rep["username"]: live_user(rep) for rep in reps}
         by_id = {obj["id"]: obj for obj in live.values()}
         if ctx.read_all or any("groups" in d for d in regular):
@@ -235,6 +230,16 @@ class UserKind(Kind):
             if obj is not None:
                 live[spec["username"]] = obj
         return live
+
+    def start_reads(self, ctx: Context) -> None:
+        in_background(ctx, USER_PAGES, lambda: self._read_pages(ctx))
+
+    def _read_pages(self, ctx: Context) -> list[Obj]:
+        """Every user, in full. Pages of full users are the heaviest reads at scale: counted first,
+        then read concurrently, from the start of a plan's reads (``start_reads``)."""
+        total = ctx.api.get(f"{_realm_path(ctx)}/users/count")
+        params = {"briefRepresentation": "false"}
+        return ctx.api.get_pages(f"{_realm_path(ctx)}/users", params, total=int(total or 0), page_size=PAGE)
 
     def read_one(self, ctx: Context, key: str) -> Obj | None:
         spec = self.declared(ctx.desired).get(key)
