@@ -289,13 +289,28 @@ def _plan_read_only(
 ) -> Any:
     """The plan of the desired state against Keycloak, for `plan` and `drift` (GET requests only);
     ``progress`` on a terminal (not for JSON output)."""
+    from reconciler.early_reads import guess_realms, start_early_reads
     from reconciler.engine import make_plan
+    from reconciler.errors import KcrError
     from reconciler.keycloak.client import AdminClient
 
-    state = _load(paths)
-    with AdminClient(make_settings(conn)) as api, _progress(progress) as observer:
+    settings, settings_error = None, None
+    try:
+        settings = make_settings(conn)
+    except KcrError as exc:
+        settings_error = exc  # reported after the files' problems, as before
+    with contextlib.ExitStack() as stack:
+        api = stack.enter_context(AdminClient(settings)) if settings is not None else None
+        # Keycloak reads the realms the files seem to declare while kcr loads them.
+        early = start_early_reads(api, guess_realms(resolve_paths(paths))) if api is not None else {}
+        state = _load(paths)
+        if api is None:
+            raise settings_error or KcrError("no connection settings")
+        observer = stack.enter_context(_progress(progress))
         version = _server_version(api)
-        the_plan, _ = make_plan(api, state, realms=_select_realms(state, realms), observer=observer)
+        the_plan, _ = make_plan(
+            api, state, realms=_select_realms(state, realms), observer=observer, early_reads=early
+        )
         the_plan.server_version = version
     return the_plan
 
@@ -321,7 +336,8 @@ def _server_version(api: Any) -> str:
     support it or cannot check it."""
     from reconciler.versions import providers_warning, version_warning
 
-    for warning in (version_warning(api.server_info()), providers_warning(api.server_info())):
+    info = api.server_info()
+    for warning in (version_warning(info), providers_warning(info)):
         if warning:
             click.secho(f"Warning: {warning}", fg="yellow", err=True)
     return str(api.server_version())

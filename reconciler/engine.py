@@ -6,7 +6,7 @@ Knows no kind by name: it walks the registry in phase order.
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -224,8 +224,10 @@ def make_plan(
     realms: list[str] | None = None,
     kinds: Sequence[Kind] | None = None,
     observer: Observer = NOTHING,
+    early_reads: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> tuple[Plan, dict[str, LiveRealm]]:
-    """The plan for ``desired`` against the server, and the live state it was computed from."""
+    """The plan for ``desired`` against the server, and the live state it was computed from;
+    ``early_reads``: reads already running, by realm (``reconciler.early_reads``)."""
     started = time.monotonic()
     before_requests = api.request_count
     changes: list[Change] = []
@@ -235,7 +237,8 @@ def make_plan(
     names = [n for n in desired.realms if realms is None or n in realms]
     check_server_version(api, desired, names)
     for name in names:
-        lives[name] = read_live(api, desired.realms[name], kinds, observer=observer)
+        early = (early_reads or {}).get(name)
+        lives[name] = read_live(api, desired.realms[name], kinds, observer=observer, started=early)
     # References the live realm must satisfy: refused here, before any write, with every problem.
     every_kind = kinds if kinds is not None else REGISTRY
     problems = [p for n in names for p in check_live_references(desired.realms[n], lives[n], every_kind)]

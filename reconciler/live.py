@@ -3,7 +3,8 @@ order."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 from reconciler import ownership
 from reconciler.desired.state import DesiredRealm
@@ -23,11 +24,13 @@ def read_live(
     read_all: bool = False,
     observer: Observer = NOTHING,
     bulk_reads: bool = True,
+    started: Mapping[str, Any] | None = None,
 ) -> LiveRealm:
     """Read one realm's live objects of every kind (GET only, and the read-only partial export). A
     missing realm reads as empty. ``read_all`` reads everything, also what nothing in ``desired``
     declares (``kcr export``); ``bulk_reads=False`` reads object by object. ``observer`` hears of
-    each kind read, with its count."""
+    each kind read, with its count. ``started``: reads of this realm already running
+    (``early_reads``), taken over."""
     kinds = sorted(kinds if kinds is not None else REGISTRY, key=lambda k: k.phase)
     try:
         realm_rep = api.get(f"/{seg(desired.name)}")
@@ -41,6 +44,7 @@ def read_live(
         api=api, realm=desired.name, desired=desired, live=live, read_all=read_all, bulk_reads=bulk_reads
     )
     observer.reading(desired.name, [kind.name for kind in kinds])
+    ctx.shared_reads.update(started or {})
     if any(kind.reads_partial_export for kind in kinds):
         start_partial_export(ctx)
     for kind in kinds:

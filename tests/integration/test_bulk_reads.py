@@ -13,6 +13,7 @@ import pytest
 
 from reconciler.apply import apply_plan
 from reconciler.desired.state import DesiredRealm, DesiredState
+from reconciler.early_reads import start_early_reads
 from reconciler.engine import make_plan
 from reconciler.errors import Forbidden
 from reconciler.keycloak.client import READ_ONLY_POST, AdminClient, seg
@@ -240,6 +241,27 @@ def test_plan_of_converged_realm_is_empty_with_bulk_reads(
     admin_api: AdminClient, applied: DesiredRealm
 ) -> None:
     plan, _ = make_plan(admin_api, DesiredState(realms={applied.name: applied}))
+    assert plan.changes == []
+
+
+def test_reads_started_before_loading_are_taken_over_not_repeated(
+    admin_api: AdminClient, applied: DesiredRealm
+) -> None:
+    """``early_reads``: the partial export and the user pages, started for the realm before its desired
+    state is known, give the same live state as the plan's own reads, with the same requests."""
+    before = admin_api.request_count
+    plain = read_live(admin_api, applied)
+    plain_requests = admin_api.request_count - before
+    started = start_early_reads(admin_api, [applied.name])[applied.name]
+    assert set(started) == {"partial_export_started", "user_pages"}
+    early = read_live(admin_api, applied, started=started)
+    assert admin_api.request_count - before - plain_requests == plain_requests
+    assert _comparable(early) == _comparable(plain)
+    plan, _ = make_plan(
+        admin_api,
+        DesiredState(realms={applied.name: applied}),
+        early_reads=start_early_reads(admin_api, [applied.name]),
+    )
     assert plan.changes == []
 
 
