@@ -206,6 +206,9 @@ class AdminClient:
         self._token: str | None = None
         self._token_expires = 0.0
         self._token_lock = threading.Lock()
+        # Why the first login failed: every request waiting on it (concurrent reads) fails the same
+        # way, with one token request, not one each.
+        self._first_login_error: KcrError | None = None
         self._count_lock = threading.Lock()
         self._info_lock = threading.Lock()
         self._server_info: ServerInfo | None = None
@@ -300,8 +303,15 @@ class AdminClient:
 
     def _auth_header(self, force: bool = False) -> dict[str, str]:
         with self._token_lock:
+            if self._token is None and self._first_login_error is not None:
+                raise self._first_login_error
             if force or self._token is None or time.monotonic() >= self._token_expires:
-                self._login()
+                try:
+                    self._login()
+                except KcrError as exc:
+                    if self._token is None:
+                        self._first_login_error = exc
+                    raise
             return {"Authorization": f"Bearer {self._token}"}
 
     # -- raw sending with retries ----------------------------------------------------------------
