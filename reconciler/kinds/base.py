@@ -201,9 +201,10 @@ class Kind(ABC):
     reads_partial_export: ClassVar[bool] = False
 
     def start_reads(self, ctx: Context) -> None:  # noqa: B027 (an optional hook: most kinds start nothing)
-        """Start, in the background, reads that need nothing of other kinds (``bulk_read.in_background``),
-        for ``read`` to collect: ``read_live`` asks every kind before the first reads in phase order, so
-        that the server works on them alongside. Default: none."""
+        """Start, in the background, reads that need nothing but the realm's name: no other kind, no
+        desired state (``bulk_read.in_background``), for ``read`` to collect. ``read_live`` asks every
+        kind before the first reads in phase order, and ``early_reads`` before the files are even
+        loaded, so that the server works on them alongside. Default: none."""
 
     # -- desired side ----------------------------------------------------------------------------
     @abstractmethod
