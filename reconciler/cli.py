@@ -294,24 +294,21 @@ def _plan_read_only(
     from reconciler.errors import KcrError
     from reconciler.keycloak.client import AdminClient
 
-    settings, settings_error = None, None
     try:
         settings = make_settings(conn)
-    except KcrError as exc:
-        settings_error = exc  # reported after the files' problems, as before
-    with contextlib.ExitStack() as stack:
-        api = stack.enter_context(AdminClient(settings)) if settings is not None else None
+    except KcrError:
+        _load(paths)  # the files' problems are reported before the connection settings'
+        raise
+    with AdminClient(settings) as api:
         # Keycloak reads the realms the files seem to declare while kcr loads them.
-        early = start_early_reads(api, guess_realms(resolve_paths(paths))) if api is not None else {}
+        early = start_early_reads(api, guess_realms(resolve_paths(paths)))
         state = _load(paths)
-        if api is None:
-            raise settings_error or KcrError("no connection settings")
-        observer = stack.enter_context(_progress(progress))
-        version = _server_version(api)
-        the_plan, _ = make_plan(
-            api, state, realms=_select_realms(state, realms), observer=observer, early_reads=early
-        )
-        the_plan.server_version = version
+        with _progress(progress) as observer:
+            version = _server_version(api)
+            the_plan, _ = make_plan(
+                api, state, realms=_select_realms(state, realms), observer=observer, early_reads=early
+            )
+    the_plan.server_version = version
     return the_plan
 
 

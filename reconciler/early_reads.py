@@ -20,7 +20,7 @@ from reconciler.desired.state import DesiredRealm
 from reconciler.keycloak.client import AdminClient
 from reconciler.kinds import REGISTRY
 from reconciler.kinds.base import Context, LiveRealm
-from reconciler.kinds.bulk_read import start_partial_export
+from reconciler.live import start_background_reads
 
 _YAML_REALM = re.compile(r"""^realm:[ \t]*(['"]?)([^'"#\s]+)\1[ \t]*(?:#.*)?$""", re.MULTILINE)
 _JSON_REALM = re.compile(r'"realm"\s*:\s*"([^"\\]+)"')
@@ -51,8 +51,6 @@ def start_early_reads(api: AdminClient, realms: list[str]) -> dict[str, dict[str
         ctx = Context(
             api=api, realm=realm, desired=DesiredRealm(name=realm, spec={}), live=LiveRealm(realm, True)
         )
-        start_partial_export(ctx)
-        for kind in REGISTRY:
-            kind.start_reads(ctx)
+        start_background_reads(ctx, REGISTRY)
         started[realm] = ctx.shared_reads
     return started

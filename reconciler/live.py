@@ -45,11 +45,17 @@ def read_live(
     )
     observer.reading(desired.name, [kind.name for kind in kinds])
     ctx.shared_reads.update(started or {})
-    if any(kind.reads_partial_export for kind in kinds):
-        start_partial_export(ctx)
-    for kind in kinds:
-        kind.start_reads(ctx)
+    start_background_reads(ctx, kinds)
     for kind in kinds:
         live.objects[kind.name] = kind.read(ctx)
         observer.read(desired.name, kind.name, len(live.objects[kind.name]))
     return live
+
+
+def start_background_reads(ctx: Context, kinds: Sequence[Kind]) -> None:
+    """Start the reads that need nothing but the realm's name (the partial export, when a kind uses
+    it, and each kind's ``start_reads``); reads already started in ``ctx`` are not started again."""
+    if any(kind.reads_partial_export for kind in kinds):
+        start_partial_export(ctx)
+    for kind in kinds:
+        kind.start_reads(ctx)
