@@ -125,17 +125,18 @@ def check_references(
             # a value ``within`` a map key is checked only when the key resolves ("clientRoles.*")
             outer_field = ref.field.rsplit("*", 1)[0] + "*"
             outer = next((r for r in kind.references if r.field == outer_field), None) if ref.within else None
+            checked_ref = replace(ref, live_only=ref.live_only or undeclared_live)
             for value in reference_values(kind, ref, realm):
                 if not isinstance(value.name, str):
                     continue
                 if not ref.within:
-                    value = replace(value, scope="")
+                    if value.scope:
+                        value = replace(value, scope="")
                 elif outer is not None and outer.to in names:
                     key = ("", by_name[outer.to].normalise(value.scope))
                     if not _resolves(names[outer.to], key, outer.builtins):
                         continue  # reported as the missing key
-                live_only = ref.live_only or undeclared_live
-                _check_value(realm, replace(ref, live_only=live_only), by_name[ref.to], names, value, found)
+                _check_value(realm, checked_ref, by_name[ref.to], names, value, found)
 
 
 def _check_value(

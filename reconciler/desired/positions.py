@@ -36,6 +36,9 @@ class Document:
     data: Any
     start: Pos
     marks: dict[int, Marks] = field(default_factory=dict)  # id(container) -> Marks
+    # False when the text holds no "${" and no backslash (with which an escape could write one):
+    # then substitution has nothing to replace and skips its walk over the data
+    may_reference: bool = True
     # positions of string values that ${...} substitution changed (their text may be secret)
     substituted: set[Pos] = field(default_factory=set)
     # positions of ${env:...} references left as written because the variable is unset (kcr validate)

@@ -84,8 +84,10 @@ def read_file(path: Path) -> tuple[list[Document], list[Problem]]:
         ]
     text = text.removeprefix("\ufeff")
     try:
-        if path.suffix.lower() == ".json":
-            return [parse_json(name, text)], []
-        return parse_yaml(name, text), []
+        docs = [parse_json(name, text)] if path.suffix.lower() == ".json" else parse_yaml(name, text)
     except FileProblems as exc:
         return [], exc.problems
+    if "${" not in text and "\\" not in text:
+        for doc in docs:
+            doc.may_reference = False
+    return docs, []

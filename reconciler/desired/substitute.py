@@ -150,6 +150,6 @@ def substitute(
             elif isinstance(value, dict | list):
                 walk(value, (*path, key))
 
-    if isinstance(doc.data, dict | list):
+    if doc.may_reference and isinstance(doc.data, dict | list):
         walk(doc.data, ())
     return problems

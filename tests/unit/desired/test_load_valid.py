@@ -110,6 +110,21 @@ clients:
     assert client["rootUrl"] == "https://app.example.com/"
 
 
+@pytest.mark.parametrize(
+    ("name", "text"),
+    [
+        ("r.yaml", 'realm: acme\nclients:\n  - clientId: web\n    secret: "\\x24{env:S}"\n'),
+        ("r.json", '{"realm": "acme", "clients": [{"clientId": "web", "secret": "\\u0024{env:S}"}]}'),
+    ],
+)
+def test_a_reference_written_with_an_escape_is_substituted(tmp_path: Path, name: str, text: str) -> None:
+    # The text holds no "${": substitution must not skip the file (it skips files with neither "${"
+    # nor a backslash).
+    write(tmp_path, name, text)
+    state = load([str(tmp_path)], env={"S": "s3cr3t"})
+    assert state.realms["acme"].spec["clients"][0]["secret"] == "s3cr3t"
+
+
 def test_substituted_values_never_appear_in_messages(tmp_path: Path) -> None:
     write(
         tmp_path,
