@@ -16,6 +16,9 @@ position, or reads what libyaml could not), a ``%YAML`` directive (ruamel switch
 tabs, NEL/LS/PS characters and ``...`` (see ``_READ_DIFFERENTLY``), nesting deeper than ``max_depth`` and
 the few empty values whose position cannot be told from the events (see ``_compose_events``).
 
+For the common text, ``yaml_builder`` reads libyaml's events itself (``libyaml_events``) and builds the
+data directly, without nodes; any text that needs more goes through ``compose_all``.
+
 ``KCR_YAML_BACKEND=ruamel|libyaml`` forces one backend (tests run everything under both).
 """
 
@@ -23,7 +26,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Generator
 from typing import Any, NamedTuple, Protocol
 
 from ruamel.yaml import YAML
@@ -148,13 +151,57 @@ class _Node:
 # separators where ruamel refuses them) and document end markers (ruamel refuses some repeats).
 _READ_DIFFERENTLY = re.compile("[\t\x85\u2028\u2029]|^[.][.][.]", re.MULTILINE)
 # A block mapping's explicit key ("? key"), where ruamel places an empty value before it differently.
-_EXPLICIT_KEY = re.compile(r"^ *\?(?:\s|$)", re.MULTILINE)
+EXPLICIT_KEY = re.compile(r"^ *\?(?:\s|$)", re.MULTILINE)
 # A block scalar header with a comment right after it ("|#"): libyaml accepts it, ruamel does not.
-_HEADER_COMMENT = re.compile(r"[|>][-+0-9]*#")
+HEADER_COMMENT = re.compile(r"[|>][-+0-9]*#")
 
 
 class _LeaveToRuamel(Exception):
     pass
+
+
+class EventTypes(NamedTuple):
+    """libyaml's event classes, for a reader of the events (``libyaml_events``)."""
+
+    scalar: type
+    sequence_start: type
+    mapping_start: type
+    sequence_end: type
+    mapping_end: type
+    document_start: type
+    document_end: type
+    alias: type
+
+
+def libyaml_events(text: str) -> tuple[EventTypes, Generator[Any, None, None]] | None:
+    """libyaml's events of ``text``, for a reader that builds data from them directly
+    (``yaml_builder``), or ``None`` where libyaml may read the text differently from ruamel
+    (``_READ_DIFFERENTLY``). A text libyaml refuses raises ``YamlSyntaxError`` (not the error to
+    report: ruamel words that one, through ``compose_all``)."""
+    if not LIBYAML or _READ_DIFFERENTLY.search(text):
+        return None
+    types = EventTypes(
+        _events.ScalarEvent,
+        _events.SequenceStartEvent,
+        _events.MappingStartEvent,
+        _events.SequenceEndEvent,
+        _events.MappingEndEvent,
+        _events.DocumentStartEvent,
+        _events.DocumentEndEvent,
+        _events.AliasEvent,
+    )
+    return types, _events_of(text)
+
+
+def _events_of(text: str) -> Generator[Any, None, None]:
+    parser = _CParser(text)
+    try:
+        while (event := parser.get_event()) is not None:
+            yield event
+    except _LibyamlError:
+        raise YamlSyntaxError("libyaml refused the text", marked=False) from None
+    finally:
+        parser.dispose()
 
 
 def compose_libyaml(text: str, max_depth: int) -> list[ComposedDocument] | None:
@@ -219,7 +266,7 @@ def _compose_events(next_event: Callable[[], Any], max_depth: int, text: str) ->
                 if not open_nodes:  # a document that is one block scalar: its lines may start at column 0
                     raise _LeaveToRuamel
                 if not block_headers_checked:
-                    if _HEADER_COMMENT.search(text):
+                    if HEADER_COMMENT.search(text):
                         raise _LeaveToRuamel
                     block_headers_checked = True
             if event.anchor is not None:
@@ -231,7 +278,7 @@ def _compose_events(next_event: Callable[[], Any], max_depth: int, text: str) ->
                     raise _LeaveToRuamel  # libyaml ends the text with a line break of its own
                 plain = event.tag is None and event.anchor is None and event.implicit[0]
                 if plain and pending_keys and pending_keys[-1] is not None:  # a mapping's value
-                    if open_nodes[-1].flow or _EXPLICIT_KEY.search(text):
+                    if open_nodes[-1].flow or EXPLICIT_KEY.search(text):
                         raise _LeaveToRuamel
                     empty_value = node
         elif kind is mapping_start or kind is sequence_start:
@@ -325,6 +372,9 @@ for _name, _firsts, _pattern in _CORE_PATTERNS:
     _compiled = re.compile(rf"^{_pattern}$", re.X)
     for _first in _firsts:
         _BY_FIRST.setdefault(_first, []).append((TAG_PREFIX + _name, _compiled))
+
+
+TYPED_FIRST = frozenset(_BY_FIRST)  # a plain scalar starting with another character is a string
 
 
 def core_schema_tag(plain: str) -> str:

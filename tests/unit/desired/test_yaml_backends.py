@@ -48,17 +48,23 @@ def snapshot(doc: Document) -> Any:
     return (doc.start, walk(doc.data, ()))
 
 
-def outcome(text: str, backend: str, monkeypatch: pytest.MonkeyPatch) -> Any:
+def outcome(text: str, backend: str, monkeypatch: pytest.MonkeyPatch, *, direct: bool = True) -> Any:
+    """What the text reads as; ``direct=False``: without libyaml's direct path (compose, then build)."""
     monkeypatch.setenv(yaml_backends.BACKEND_ENV, backend)
-    try:
-        return [snapshot(doc) for doc in yaml_builder.parse_yaml("f.yaml", text)]
-    except FileProblems as exc:
-        return [str(p) for p in exc.problems]
+    with pytest.MonkeyPatch.context() as patch:
+        if not direct:
+            patch.setattr(yaml_builder, "_direct_documents", lambda name, text: None)
+        try:
+            return [snapshot(doc) for doc in yaml_builder.parse_yaml("f.yaml", text)]
+        except FileProblems as exc:
+            return [str(p) for p in exc.problems]
 
 
 def assert_same(text: str, monkeypatch: pytest.MonkeyPatch) -> Any:
+    """ruamel, libyaml's direct path (where it takes the text) and its general path agree."""
     reference = outcome(text, "ruamel", monkeypatch)
     assert outcome(text, "libyaml", monkeypatch) == reference, text
+    assert outcome(text, "libyaml", monkeypatch, direct=False) == reference, text
     return reference
 
 
@@ -72,6 +78,7 @@ def yaml_backend(request: pytest.FixtureRequest) -> str:
 def test_shipped_desired_state_reads_the_same(path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     text = path.read_text(encoding="utf-8")
     assert yaml_backends.compose_libyaml(text, MAX_DEPTH) is not None  # libyaml read it itself
+    assert yaml_builder._direct_documents("f.yaml", text) is not None  # and the direct path did
     assert assert_same(text, monkeypatch)
 
 
