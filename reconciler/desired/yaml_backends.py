@@ -230,7 +230,7 @@ def _compose_events(next_event: Callable[[], Any], max_depth: int, text: str) ->
     sequence_end, mapping_end = _events.SequenceEndEvent, _events.MappingEndEvent
     document_start, document_end = _events.DocumentStartEvent, _events.DocumentEndEvent
     str_tag, seq_tag, map_tag = TAG_PREFIX + "str", TAG_PREFIX + "seq", TAG_PREFIX + "map"
-    typed_first = _BY_FIRST.keys()  # a plain scalar starting otherwise is a string
+    typed_first = TYPED_FIRST
     ends_with_break = text.endswith(("\n", "\r"))
     block_styles, block_headers_checked = ("|", ">"), False
 

@@ -43,7 +43,6 @@ ALIAS_GROWTH = 1.0
 ALIAS_ALLOWANCE = 10_000
 
 _TAG = "tag:yaml.org,2002:"
-_STR = _TAG + "str"
 _TAB_INDENT = re.compile(r"^[ ]*\t", re.MULTILINE)
 
 
@@ -236,22 +235,12 @@ def _direct(name: str, text: str, types: EventTypes, events: Iterator[Any]) -> l
 
 
 def _typed(plain: str) -> Any:
-    """A plain scalar's value by the YAML 1.2 core schema (``core_schema_tag``), as ``scalar`` makes it."""
-    tag = core_schema_tag(plain).removeprefix(TAG_PREFIX)
+    """A plain scalar's value by the YAML 1.2 core schema (``core_schema_tag``), as ``scalar`` makes it;
+    "<<" (a merge), "=" and values that do not convert are left to the general path."""
     try:
-        if tag in ("str", "timestamp"):
-            return plain
-        if tag == "null":
-            return None
-        if tag == "bool":
-            return plain.lower() == "true"
-        if tag == "int":
-            return _yaml_int(plain)
-        if tag == "float":
-            return _yaml_float(plain)
-    except ValueError:
+        return _constructed(core_schema_tag(plain).removeprefix(TAG_PREFIX), plain)
+    except (ValueError, _NotConstructed):
         raise _NotDirect from None
-    raise _NotDirect  # "<<" (a merge) and "=": the general path reads them
 
 
 @contextmanager
@@ -330,14 +319,9 @@ class _YamlBuilder:
             items: list[Any] = []
             marks = Marks(_pos(node))
             self.marks[id(items)] = marks
-            values = marks.values
             for i, item in enumerate(node.value):
-                if item.id == "scalar" and item.tag == _STR:
-                    items.append(item.value)
-                else:
-                    items.append(self.build(item, depth + 1))
-                mark = item.start_mark
-                values[i] = (mark.line + 1, mark.column + 1)
+                items.append(self.build(item, depth + 1))
+                marks.values[i] = _pos(item)
             return items
         if node.id == "mapping":
             if tag != _TAG + "map":
@@ -350,21 +334,16 @@ class _YamlBuilder:
         marks = Marks(_pos(node))
         self.marks[id(out)] = marks
         merged: list[tuple[dict[str, Any], Marks]] = []
-        keys, values = marks.keys, marks.values
         for key_node, value_node in node.value:
-            # plain string keys and values (most of a document) skip build() and scalar()
-            if key_node.id == "scalar" and key_node.tag == _STR:
-                key = key_node.value
-            else:
-                if str(key_node.tag) == _TAG + "merge":
-                    merged.extend(self.merge_sources(value_node, depth))
-                    continue
-                key = self.build(key_node, depth + 1)
-                if isinstance(key, dict | list):
-                    raise self.fail(key_node, "a mapping key must be a plain scalar")
-                key = _scalar_text(key)
+            if str(key_node.tag) == _TAG + "merge":
+                merged.extend(self.merge_sources(value_node, depth))
+                continue
+            key = self.build(key_node, depth + 1)
+            if isinstance(key, dict | list):
+                raise self.fail(key_node, "a mapping key must be a plain scalar")
+            key = _scalar_text(key)
             if key in out:
-                first = keys[key]
+                first = marks.keys[key]
                 first_line = first[0] if isinstance(first, tuple) else 0
                 line, col = _pos(key_node)
                 self.problems.append(
@@ -375,14 +354,9 @@ class _YamlBuilder:
                     )
                 )
                 continue
-            if value_node.id == "scalar" and value_node.tag == _STR:
-                out[key] = value_node.value
-            else:
-                out[key] = self.build(value_node, depth + 1)
-            mark = key_node.start_mark
-            keys[key] = (mark.line + 1, mark.column + 1)
-            mark = value_node.start_mark
-            values[key] = (mark.line + 1, mark.column + 1)
+            out[key] = self.build(value_node, depth + 1)
+            marks.keys[key] = _pos(key_node)
+            marks.values[key] = _pos(value_node)
         # "<<: *base" merges: keys written in the mapping itself win
         for source, source_marks in merged:
             for key, value in source.items():
@@ -406,23 +380,35 @@ class _YamlBuilder:
         value: str = node.value
         kind = tag.removeprefix(_TAG) if tag.startswith(_TAG) else tag
         try:
-            if kind in ("str", "timestamp"):  # dates stay text: Keycloak has no date fields
-                return value
-            if kind == "null":
-                return None
-            if kind == "bool":
-                return value.lower() in ("true", "yes", "on", "y")
-            if kind == "int":
-                return _yaml_int(value)
-            if kind == "float":
-                return _yaml_float(value)
+            return _constructed(kind, value)
         except ValueError:
             raise self.fail(node, f"{value!r} is not a valid {kind}") from None
-        raise self.fail(
-            node,
-            f"tag {tag} is not allowed",
-            hint="only plain strings, numbers, booleans and null are accepted",
-        )
+        except _NotConstructed:
+            raise self.fail(
+                node,
+                f"tag {tag} is not allowed",
+                hint="only plain strings, numbers, booleans and null are accepted",
+            ) from None
+
+
+class _NotConstructed(Exception):
+    """A tag that no value is made of (anything but the core schema's scalar types)."""
+
+
+def _constructed(kind: str, text: str) -> Any:
+    """The value of a scalar whose tag is ``kind`` (without the prefix); ValueError when the text is
+    not one."""
+    if kind in ("str", "timestamp"):  # dates stay text: Keycloak has no date fields
+        return text
+    if kind == "null":
+        return None
+    if kind == "bool":
+        return text.lower() in ("true", "yes", "on", "y")
+    if kind == "int":
+        return _yaml_int(text)
+    if kind == "float":
+        return _yaml_float(text)
+    raise _NotConstructed
 
 
 def _yaml_int(text: str) -> int:
